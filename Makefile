@@ -1,0 +1,62 @@
+# Two commands for a newcomer: `make run` (server with demo data and GraphiQL) and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test test-postgres lint format typecheck schema schema-check contract migrations check bench clean
+
+$(STAMP): pyproject.toml requirements.lock
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is needed")'
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c requirements.lock -e '.[dev]'
+	@touch $(STAMP)
+
+## run: migrate the SQLite database, load demo data when it is new, serve with GraphiQL
+run: $(STAMP)
+	$(BIN)/bff migrate
+	$(BIN)/bff seed-demo --if-empty
+	$(BIN)/bff serve --host $(HOST) --port $(PORT)
+
+## test: the whole suite on SQLite (DATABASE_URL=postgres://... runs it on PostgreSQL)
+test: $(STAMP)
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+test-postgres: $(STAMP)
+	TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(STAMP)
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+## schema: regenerate schema.graphql from the code
+schema: $(STAMP)
+	$(BIN)/bff export-schema --output schema.graphql
+
+schema-check: $(STAMP)
+	$(BIN)/bff export-schema --check schema.graphql
+
+contract: $(STAMP)
+	$(BIN)/python ../shared/tools/check_contract.py schema.graphql ../shared/contract.graphql
+
+## migrations: write a migration for model changes (tortoise makemigrations)
+migrations: $(STAMP)
+	$(BIN)/tortoise makemigrations
+
+check: lint typecheck schema-check contract test
+
+bench: $(STAMP)
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

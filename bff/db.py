@@ -1,0 +1,63 @@
+"""Tortoise ORM configuration, start-up and migrations."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tortoise import Tortoise
+from tortoise.migrations.api import migrate as tortoise_migrate
+
+from bff.settings import Settings, get_settings
+
+MODEL_MODULES = [
+    "bff.identity.models",
+    "bff.profile.models",
+    "bff.cards.models",
+    "bff.points.models",
+    "bff.offers.models",
+]
+
+
+def tortoise_config(settings: Settings) -> dict[str, Any]:
+    """The Tortoise config for these settings: one app, our migrations, UTC-aware times."""
+    url = settings.database_url
+    if url.startswith(("postgres://", "postgresql://")) and "maxsize" not in url:
+        separator = "&" if "?" in url else "?"
+        url = f"{url}{separator}maxsize={settings.database_pool_max}"
+    return {
+        "connections": {"default": url},
+        "apps": {
+            "bff": {
+                "models": MODEL_MODULES,
+                "default_connection": "default",
+                "migrations": "bff.migrations",
+            }
+        },
+        "use_tz": True,
+        "timezone": "UTC",
+    }
+
+
+def __getattr__(name: str) -> Any:  # noqa: ANN401 (module attribute protocol)
+    # `tortoise makemigrations` reads TORTOISE_ORM (pyproject [tool.tortoise]); build it lazily so
+    # importing this module never reads the environment.
+    if name == "TORTOISE_ORM":
+        return tortoise_config(get_settings())
+    raise AttributeError(name)
+
+
+async def init_db(settings: Settings) -> None:
+    """Open the connection pool (the schema comes from `migrate`, never generate_schemas)."""
+    await Tortoise.init(config=tortoise_config(settings), _enable_global_fallback=True)
+
+
+async def close_db() -> None:
+    await Tortoise.close_connections()
+
+
+async def migrate(settings: Settings) -> None:
+    """Apply every pending migration."""
+    try:
+        await tortoise_migrate(config=tortoise_config(settings))
+    finally:
+        await Tortoise.close_connections()

@@ -1,0 +1,65 @@
+"""The per-request context: settings, request id, the caller's session and the loaders."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import strawberry
+
+from bff.graphql.errors import UnauthenticatedError
+from bff.graphql.loaders import Loaders
+
+if TYPE_CHECKING:
+    from starlette.requests import Request
+    from starlette.responses import Response
+    from starlette.websockets import WebSocket
+
+    from bff.identity.models import Member, Session
+    from bff.identity.sessions import Authentication
+    from bff.settings import Settings
+
+
+@dataclass
+class Context:
+    request: Request | WebSocket
+    response: Response | None
+    settings: Settings
+    request_id: str
+    client_ip: str
+    loaders: Loaders = field(default_factory=Loaders)
+    # Filled lazily by `authentication()`: one session lookup per request at most.
+    _authentication: Authentication | None = None
+    _authenticated: bool = False
+
+    async def authentication(self) -> Authentication | None:
+        """The caller's session and member, or None without a valid session."""
+        if not self._authenticated:
+            from bff.identity.sessions import authenticate_request  # noqa: PLC0415 (cycle)
+
+            self._authentication = await authenticate_request(self)
+            self._authenticated = True
+        return self._authentication
+
+    async def member(self) -> Member | None:
+        auth = await self.authentication()
+        return auth.member if auth else None
+
+    async def require_member(self) -> Member:
+        """The signed-in member; a top-level UNAUTHENTICATED error otherwise."""
+        auth = await self.authentication()
+        if auth is None:
+            raise UnauthenticatedError
+        return auth.member
+
+    async def session(self) -> Session | None:
+        auth = await self.authentication()
+        return auth.session if auth else None
+
+    def forget_authentication(self) -> None:
+        """Drop the cached session, e.g. after logout or a new login in this request."""
+        self._authentication = None
+        self._authenticated = False
+
+
+Info = strawberry.Info[Context, None]

@@ -1,0 +1,127 @@
+"""Global ids, the Node interface and keyset-paginated Relay connections."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Generic, TypeVar
+
+import strawberry
+
+from bff.errors import DomainError
+
+T = TypeVar("T")
+
+
+def to_global_id(type_name: str, pk: int) -> strawberry.ID:
+    raw = f"{type_name}:{pk}".encode()
+    return strawberry.ID(base64.urlsafe_b64encode(raw).decode().rstrip("="))
+
+
+def from_global_id(global_id: str) -> tuple[str, int] | None:
+    """(type name, primary key) of a global id, or None when it is not one of ours."""
+    try:
+        padded = global_id + "=" * (-len(global_id) % 4)
+        type_name, _, pk = base64.urlsafe_b64decode(padded.encode()).decode().partition(":")
+        number = int(pk)
+    except (ValueError, binascii.Error, UnicodeError):
+        return None
+    if not type_name or number <= 0 or str(number) != pk:
+        return None
+    return type_name, number
+
+
+def expect_global_id(global_id: str, type_name: str, *, field: str) -> int:
+    """The primary key of a global id of `type_name`; NOT_FOUND for anything else."""
+    decoded = from_global_id(global_id)
+    if decoded is None or decoded[0] != type_name:
+        raise DomainError("NOT_FOUND", f"No {type_name.lower()} has this id.", field=field)
+    return decoded[1]
+
+
+@strawberry.interface
+class Node:
+    id: strawberry.ID
+
+
+@strawberry.type
+class PageInfo:
+    has_next_page: bool
+    has_previous_page: bool
+    start_cursor: str | None
+    end_cursor: str | None
+
+
+@strawberry.type
+class Edge(Generic[T]):
+    cursor: str
+    node: T
+
+
+@strawberry.type
+class Connection(Generic[T]):
+    edges: list[Edge[T]]
+    page_info: PageInfo
+
+
+@dataclass(frozen=True)
+class Page:
+    """A validated page request: how many rows, and after which keyset position."""
+
+    first: int
+    after: tuple[str, int] | None
+
+
+def encode_cursor(sort_key: datetime | str | int, pk: int) -> str:
+    value = sort_key.isoformat() if isinstance(sort_key, datetime) else sort_key
+    raw = json.dumps([value, pk], separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[str, int]:
+    """The (sort key, pk) of a cursor; INVALID_INPUT when it was not made by encode_cursor."""
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        value, pk = json.loads(base64.urlsafe_b64decode(padded.encode()))
+    except (ValueError, TypeError, binascii.Error, UnicodeError):
+        raise DomainError("INVALID_INPUT", "This cursor is not valid.", field="after") from None
+    if not isinstance(value, str | int) or not isinstance(pk, int) or isinstance(pk, bool):
+        raise DomainError("INVALID_INPUT", "This cursor is not valid.", field="after")
+    return str(value), pk
+
+
+def make_page(first: int | None, after: str | None, *, max_page_size: int) -> Page:
+    """Check `first` (0..max_page_size) and decode `after`."""
+    size = 20 if first is None else first
+    if size < 0 or size > max_page_size:
+        raise DomainError(
+            "INVALID_INPUT", f"first must be between 0 and {max_page_size}.", field="first"
+        )
+    return Page(first=size, after=decode_cursor(after) if after else None)
+
+
+def build_connection(
+    nodes: Sequence[T],
+    cursors: Sequence[str],
+    *,
+    page: Page,
+) -> Connection[T]:
+    """A connection from up to `page.first + 1` rows: the extra row only tells there is more."""
+    has_next = len(nodes) > page.first
+    edges = [
+        Edge(cursor=cursor, node=node)
+        for node, cursor in zip(nodes[: page.first], cursors[: page.first], strict=True)
+    ]
+    return Connection(
+        edges=edges,
+        page_info=PageInfo(
+            has_next_page=has_next,
+            has_previous_page=page.after is not None,
+            start_cursor=edges[0].cursor if edges else None,
+            end_cursor=edges[-1].cursor if edges else None,
+        ),
+    )

@@ -1,0 +1,115 @@
+"""Members, their sessions and second factors."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from tortoise import fields
+from tortoise.models import Model
+
+
+class ProgramStatus(StrEnum):
+    ENROLLED = "ENROLLED"
+    OPTED_OUT = "OPTED_OUT"
+
+
+class SessionTransport(StrEnum):
+    COOKIE = "COOKIE"
+    BEARER = "BEARER"
+
+
+class Member(Model):
+    """A portal account. Personal fields are blanked when the account is closed."""
+
+    id = fields.BigIntField(primary_key=True)
+    # Stored normalised (see identity.validation); NULL once the account is closed, which frees it.
+    email = fields.CharField(max_length=320, null=True, unique=True)
+    password_hash = fields.CharField(max_length=255, null=True)
+    first_name = fields.CharField(max_length=100, default="")
+    last_name = fields.CharField(max_length=100, default="")
+    phone = fields.CharField(max_length=16, null=True)
+    company_name = fields.CharField(max_length=200, null=True)
+    tax_id = fields.CharField(max_length=12, null=True)
+    program_status = fields.CharEnumField(ProgramStatus, default=ProgramStatus.ENROLLED)
+    terms_version = fields.CharField(max_length=32)
+    terms_accepted_at = fields.DatetimeField()
+    program_joined_at = fields.DatetimeField(null=True)
+    # Fernet tokens; the confirmed secret and the one awaiting its first code.
+    totp_secret = fields.TextField(null=True)
+    totp_pending_secret = fields.TextField(null=True)
+    totp_enabled_at = fields.DatetimeField(null=True)
+    # The last accepted TOTP time step: a code for it or an earlier step is a replay.
+    totp_last_step = fields.BigIntField(null=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    updated_at = fields.DatetimeField(auto_now=True)
+    closed_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "member"
+
+
+class Session(Model):
+    """A signed-in device. Only the SHA-256 of its token is stored."""
+
+    id = fields.BigIntField(primary_key=True)
+    member: fields.ForeignKeyRelation[Member] = fields.ForeignKeyField(
+        "bff.Member", related_name="sessions", on_delete=fields.CASCADE
+    )
+    token_hash = fields.CharField(max_length=64, unique=True)
+    transport = fields.CharEnumField(SessionTransport)
+    created_at = fields.DatetimeField()
+    last_seen_at = fields.DatetimeField()
+    expires_at = fields.DatetimeField()
+    user_agent = fields.CharField(max_length=512, null=True)
+    revoked_at = fields.DatetimeField(null=True)
+
+    member_id: int
+
+    class Meta:
+        table = "session"
+
+
+class TwoFactorChallenge(Model):
+    """A password-verified login waiting for its second factor."""
+
+    id = fields.BigIntField(primary_key=True)
+    member: fields.ForeignKeyRelation[Member] = fields.ForeignKeyField(
+        "bff.Member", related_name="two_factor_challenges", on_delete=fields.CASCADE
+    )
+    token_hash = fields.CharField(max_length=64, unique=True)
+    transport = fields.CharEnumField(SessionTransport)
+    user_agent = fields.CharField(max_length=512, null=True)
+    created_at = fields.DatetimeField()
+    expires_at = fields.DatetimeField()
+    used_at = fields.DatetimeField(null=True)
+
+    member_id: int
+
+    class Meta:
+        table = "two_factor_challenge"
+
+
+class RecoveryCode(Model):
+    id = fields.BigIntField(primary_key=True)
+    member: fields.ForeignKeyRelation[Member] = fields.ForeignKeyField(
+        "bff.Member", related_name="recovery_codes", on_delete=fields.CASCADE
+    )
+    code_hash = fields.CharField(max_length=64)
+    used_at = fields.DatetimeField(null=True)
+
+    member_id: int
+
+    class Meta:
+        table = "recovery_code"
+
+
+class ThrottleCounter(Model):
+    """Consecutive failures for one key (account+factor or client address+factor)."""
+
+    key = fields.CharField(max_length=255, primary_key=True)
+    failures = fields.IntField(default=0)
+    locked_until = fields.DatetimeField(null=True)
+    updated_at = fields.DatetimeField()
+
+    class Meta:
+        table = "throttle_counter"

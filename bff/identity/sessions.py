@@ -1,0 +1,75 @@
+"""Session lookup for a request: cookie for the web, `Authorization: Bearer` for mobile."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Protocol
+
+from bff.identity.models import Member, Session
+from bff.identity.tokens import token_hash
+
+if TYPE_CHECKING:
+    from starlette.requests import HTTPConnection
+
+    from bff.settings import Settings
+
+# Writing last_seen_at on every request would turn each read into a write; a minute is precise
+# enough for the idle timeout.
+LAST_SEEN_RESOLUTION = timedelta(minutes=1)
+
+
+class HasConnection(Protocol):
+    @property
+    def request(self) -> HTTPConnection: ...
+    @property
+    def settings(self) -> Settings: ...
+
+
+@dataclass(frozen=True)
+class Authentication:
+    member: Member
+    session: Session
+
+
+def cookie_name(settings: Settings) -> str:
+    return "bff_session" if not settings.is_production else "__Host-bff_session"
+
+
+def request_token(connection: HTTPConnection, settings: Settings) -> str | None:
+    """The bearer token if the request has one, else the session cookie."""
+    header = connection.headers.get("authorization", "")
+    scheme, _, credentials = header.partition(" ")
+    if scheme.lower() == "bearer" and credentials.strip():
+        return credentials.strip()
+    return connection.cookies.get(cookie_name(settings)) or None
+
+
+async def authenticate_token(
+    token: str, *, settings: Settings, now: datetime | None = None
+) -> Authentication | None:
+    """The live session and member of a token, or None (unknown, revoked, idle or expired)."""
+    now = now or datetime.now(UTC)
+    session = (
+        await Session.filter(token_hash=token_hash(token), revoked_at__isnull=True)
+        .select_related("member")
+        .first()
+    )
+    if session is None or session.expires_at <= now:
+        return None
+    if session.last_seen_at + settings.session_idle_timeout <= now:
+        return None
+    member = session.member
+    if member.closed_at is not None:
+        return None
+    if now - session.last_seen_at >= LAST_SEEN_RESOLUTION:
+        await Session.filter(id=session.id).update(last_seen_at=now)
+        session.last_seen_at = now
+    return Authentication(member=member, session=session)
+
+
+async def authenticate_request(context: HasConnection) -> Authentication | None:
+    token = request_token(context.request, context.settings)
+    if token is None:
+        return None
+    return await authenticate_token(token, settings=context.settings)

@@ -1,0 +1,212 @@
+from tortoise import migrations
+from tortoise.migrations import operations as ops
+from bff.cards.models import CardStatus
+from bff.identity.models import ProgramStatus, SessionTransport
+from bff.points.models import EntryKind
+from bff.profile.models import Channel
+from tortoise.fields.base import OnDelete
+from tortoise import fields
+from tortoise.indexes import Index
+
+class Migration(migrations.Migration):
+    initial = True
+
+    operations = [
+        ops.CreateModel(
+            name='Member',
+            fields=[
+                ('id', fields.BigIntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('email', fields.CharField(null=True, unique=True, max_length=320)),
+                ('password_hash', fields.CharField(null=True, max_length=255)),
+                ('first_name', fields.CharField(default='', max_length=100)),
+                ('last_name', fields.CharField(default='', max_length=100)),
+                ('phone', fields.CharField(null=True, max_length=16)),
+                ('company_name', fields.CharField(null=True, max_length=200)),
+                ('tax_id', fields.CharField(null=True, max_length=12)),
+                ('program_status', fields.CharEnumField(default=ProgramStatus.ENROLLED, description='ENROLLED: ENROLLED\nOPTED_OUT: OPTED_OUT', enum_type=ProgramStatus, max_length=9)),
+                ('terms_version', fields.CharField(max_length=32)),
+                ('terms_accepted_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+                ('program_joined_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+                ('totp_secret', fields.TextField(null=True, unique=False)),
+                ('totp_pending_secret', fields.TextField(null=True, unique=False)),
+                ('totp_enabled_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+                ('totp_last_step', fields.BigIntField(null=True)),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
+                ('updated_at', fields.DatetimeField(auto_now=True, auto_now_add=False)),
+                ('closed_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+            ],
+            options={'table': 'member', 'app': 'bff', 'pk_attr': 'id', 'table_description': 'A portal account. Personal fields are blanked when the account is closed.'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='Card',
+            fields=[
+                ('id', fields.BigIntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('number', fields.CharField(unique=True, max_length=13)),
+                ('code_hash', fields.CharField(max_length=64)),
+                ('member', fields.ForeignKeyField('bff.Member', source_field='member_id', null=True, db_constraint=True, to_field='id', related_name='cards', on_delete=OnDelete.SET_NULL)),
+                ('label', fields.CharField(null=True, max_length=60)),
+                ('status', fields.CharEnumField(default=CardStatus.ACTIVE, description='ACTIVE: ACTIVE\nINACTIVE: INACTIVE', enum_type=CardStatus, max_length=8)),
+                ('linked_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+                ('last_used_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+                ('issued_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
+            ],
+            options={'table': 'card', 'app': 'bff', 'pk_attr': 'id'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='ConsentEvent',
+            fields=[
+                ('id', fields.BigIntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('member', fields.ForeignKeyField('bff.Member', source_field='member_id', db_constraint=True, to_field='id', related_name='consent_events', on_delete=OnDelete.CASCADE)),
+                ('channel', fields.CharEnumField(description='EMAIL: EMAIL\nSMS: SMS\nPUSH: PUSH', enum_type=Channel, max_length=5)),
+                ('granted', fields.BooleanField()),
+                ('occurred_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+            ],
+            options={'table': 'consent_event', 'app': 'bff', 'pk_attr': 'id', 'table_description': 'One marketing switch turned on or off, with its time.'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='Offer',
+            fields=[
+                ('id', fields.BigIntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('title', fields.CharField(max_length=200)),
+                ('description', fields.TextField(unique=False)),
+                ('discount_percent', fields.IntField(null=True)),
+                ('valid_from', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+                ('valid_until', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+                ('exclusive', fields.BooleanField(default=False)),
+                ('member', fields.ForeignKeyField('bff.Member', source_field='member_id', null=True, db_constraint=True, to_field='id', related_name='targeted_offers', on_delete=OnDelete.CASCADE)),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
+            ],
+            options={'table': 'offer', 'app': 'bff', 'indexes': [Index(fields=['valid_until', 'id'])], 'pk_attr': 'id'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='OfferActivation',
+            fields=[
+                ('id', fields.BigIntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('offer', fields.ForeignKeyField('bff.Offer', source_field='offer_id', db_constraint=True, to_field='id', related_name='activations', on_delete=OnDelete.CASCADE)),
+                ('member', fields.ForeignKeyField('bff.Member', source_field='member_id', db_constraint=True, to_field='id', related_name='offer_activations', on_delete=OnDelete.CASCADE)),
+                ('activated_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+                ('lapsed_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+            ],
+            options={'table': 'offer_activation', 'app': 'bff', 'unique_together': (('offer', 'member'),), 'pk_attr': 'id'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='Preferences',
+            fields=[
+                ('member', fields.OneToOneField('bff.Member', source_field='member_id', primary_key=True, db_index=True, db_constraint=True, to_field='id', related_name='preferences', on_delete=OnDelete.CASCADE)),
+                ('notify_by_email', fields.BooleanField(default=True)),
+                ('notify_by_sms', fields.BooleanField(default=True)),
+                ('notify_by_push', fields.BooleanField(default=True)),
+                ('marketing_by_email', fields.BooleanField(default=False)),
+                ('marketing_by_sms', fields.BooleanField(default=False)),
+                ('marketing_by_push', fields.BooleanField(default=False)),
+                ('updated_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+            ],
+            options={'table': 'preferences', 'app': 'bff', 'pk_attr': 'member_id'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='Purchase',
+            fields=[
+                ('id', fields.BigIntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('receipt_id', fields.CharField(unique=True, max_length=64)),
+                ('request_fingerprint', fields.CharField(max_length=64)),
+                ('card', fields.ForeignKeyField('bff.Card', source_field='card_id', db_constraint=True, to_field='id', related_name='purchases', on_delete=OnDelete.RESTRICT)),
+                ('member', fields.ForeignKeyField('bff.Member', source_field='member_id', null=True, db_constraint=True, to_field='id', related_name='purchases', on_delete=OnDelete.SET_NULL)),
+                ('store_id', fields.CharField(max_length=64)),
+                ('total', fields.DecimalField(max_digits=14, decimal_places=2)),
+                ('occurred_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+                ('points_earned', fields.IntField(default=0)),
+                ('points_redeemed', fields.IntField(default=0)),
+                ('recorded_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+            ],
+            options={'table': 'purchase', 'app': 'bff', 'indexes': [Index(fields=['member_id', 'occurred_at', 'id']), Index(fields=['card_id', 'occurred_at', 'id'])], 'pk_attr': 'id', 'table_description': "A till receipt. `receipt_id` is the store's idempotency key."},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='PointsEntry',
+            fields=[
+                ('id', fields.BigIntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('member', fields.ForeignKeyField('bff.Member', source_field='member_id', null=True, db_constraint=True, to_field='id', related_name='points_entries', on_delete=OnDelete.SET_NULL)),
+                ('card', fields.ForeignKeyField('bff.Card', source_field='card_id', null=True, db_constraint=True, to_field='id', related_name='points_entries', on_delete=OnDelete.RESTRICT)),
+                ('kind', fields.CharEnumField(description='EARN: EARN\nREDEEM: REDEEM\nEXPIRE: EXPIRE\nFORFEIT: FORFEIT\nADJUST: ADJUST', enum_type=EntryKind, max_length=7)),
+                ('amount', fields.IntField()),
+                ('occurred_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+                ('purchase', fields.ForeignKeyField('bff.Purchase', source_field='purchase_id', null=True, db_constraint=True, to_field='id', related_name='points_entries', on_delete=OnDelete.RESTRICT)),
+            ],
+            options={'table': 'points_entry', 'app': 'bff', 'indexes': [Index(fields=['member_id', 'occurred_at', 'id']), Index(fields=['card_id', 'member_id'])], 'pk_attr': 'id', 'table_description': 'One signed change of a points balance. Never updated but for claiming an owner.'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='PointsLot',
+            fields=[
+                ('id', fields.BigIntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('member', fields.ForeignKeyField('bff.Member', source_field='member_id', null=True, db_constraint=True, to_field='id', related_name='points_lots', on_delete=OnDelete.SET_NULL)),
+                ('card', fields.ForeignKeyField('bff.Card', source_field='card_id', db_constraint=True, to_field='id', related_name='points_lots', on_delete=OnDelete.RESTRICT)),
+                ('earn_entry', fields.OneToOneField('bff.PointsEntry', source_field='earn_entry_id', db_constraint=True, to_field='id', related_name='lot', on_delete=OnDelete.RESTRICT)),
+                ('amount', fields.IntField()),
+                ('remaining', fields.IntField()),
+                ('available_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+                ('expires_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+            ],
+            options={'table': 'points_lot', 'app': 'bff', 'indexes': [Index(fields=['member_id', 'expires_at']), Index(fields=['card_id', 'member_id'])], 'pk_attr': 'id', 'table_description': 'Points earned together: pending until `available_at`, gone at `expires_at`.'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='RecoveryCode',
+            fields=[
+                ('id', fields.BigIntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('member', fields.ForeignKeyField('bff.Member', source_field='member_id', db_constraint=True, to_field='id', related_name='recovery_codes', on_delete=OnDelete.CASCADE)),
+                ('code_hash', fields.CharField(max_length=64)),
+                ('used_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+            ],
+            options={'table': 'recovery_code', 'app': 'bff', 'pk_attr': 'id'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='Session',
+            fields=[
+                ('id', fields.BigIntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('member', fields.ForeignKeyField('bff.Member', source_field='member_id', db_constraint=True, to_field='id', related_name='sessions', on_delete=OnDelete.CASCADE)),
+                ('token_hash', fields.CharField(unique=True, max_length=64)),
+                ('transport', fields.CharEnumField(description='COOKIE: COOKIE\nBEARER: BEARER', enum_type=SessionTransport, max_length=6)),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+                ('last_seen_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+                ('expires_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+                ('user_agent', fields.CharField(null=True, max_length=512)),
+                ('revoked_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+            ],
+            options={'table': 'session', 'app': 'bff', 'pk_attr': 'id', 'table_description': 'A signed-in device. Only the SHA-256 of its token is stored.'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='ThrottleCounter',
+            fields=[
+                ('key', fields.CharField(primary_key=True, unique=True, db_index=True, max_length=255)),
+                ('failures', fields.IntField(default=0)),
+                ('locked_until', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+                ('updated_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+            ],
+            options={'table': 'throttle_counter', 'app': 'bff', 'pk_attr': 'key', 'table_description': 'Consecutive failures for one key (account+factor or client address+factor).'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='TwoFactorChallenge',
+            fields=[
+                ('id', fields.BigIntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('member', fields.ForeignKeyField('bff.Member', source_field='member_id', db_constraint=True, to_field='id', related_name='two_factor_challenges', on_delete=OnDelete.CASCADE)),
+                ('token_hash', fields.CharField(unique=True, max_length=64)),
+                ('transport', fields.CharEnumField(description='COOKIE: COOKIE\nBEARER: BEARER', enum_type=SessionTransport, max_length=6)),
+                ('user_agent', fields.CharField(null=True, max_length=512)),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+                ('expires_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+                ('used_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+            ],
+            options={'table': 'two_factor_challenge', 'app': 'bff', 'pk_attr': 'id', 'table_description': 'A password-verified login waiting for its second factor.'},
+            bases=['Model'],
+        ),
+    ]

@@ -1,0 +1,52 @@
+"""Offers (public, exclusive or targeted) and members' activations of them."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from tortoise import fields
+from tortoise.models import Model
+
+if TYPE_CHECKING:
+    from bff.identity.models import Member
+
+
+class Offer(Model):
+    id = fields.BigIntField(primary_key=True)
+    title = fields.CharField(max_length=200)
+    description = fields.TextField()
+    discount_percent = fields.IntField(null=True)
+    valid_from = fields.DatetimeField()
+    valid_until = fields.DatetimeField()
+    exclusive = fields.BooleanField(default=False)
+    # Set for an offer targeted at one member.
+    member: fields.ForeignKeyNullableRelation[Member] = fields.ForeignKeyField(
+        "bff.Member", related_name="targeted_offers", null=True, on_delete=fields.CASCADE
+    )
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    member_id: int | None
+
+    class Meta:
+        table = "offer"
+        indexes = (("valid_until", "id"),)
+
+
+class OfferActivation(Model):
+    id = fields.BigIntField(primary_key=True)
+    offer: fields.ForeignKeyRelation[Offer] = fields.ForeignKeyField(
+        "bff.Offer", related_name="activations", on_delete=fields.CASCADE
+    )
+    member: fields.ForeignKeyRelation[Member] = fields.ForeignKeyField(
+        "bff.Member", related_name="offer_activations", on_delete=fields.CASCADE
+    )
+    activated_at = fields.DatetimeField()
+    # Set when an exclusive activation lapses because the member opted out.
+    lapsed_at = fields.DatetimeField(null=True)
+
+    offer_id: int
+    member_id: int
+
+    class Meta:
+        table = "offer_activation"
+        unique_together = (("offer", "member"),)

@@ -1,0 +1,103 @@
+"""Purchases and the append-only points ledger with its earning lots."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import TYPE_CHECKING
+
+from tortoise import fields
+from tortoise.models import Model
+
+if TYPE_CHECKING:
+    from bff.cards.models import Card
+    from bff.identity.models import Member
+
+
+class EntryKind(StrEnum):
+    EARN = "EARN"
+    REDEEM = "REDEEM"
+    EXPIRE = "EXPIRE"
+    FORFEIT = "FORFEIT"
+    ADJUST = "ADJUST"
+
+
+class Purchase(Model):
+    """A till receipt. `receipt_id` is the store's idempotency key."""
+
+    id = fields.BigIntField(primary_key=True)
+    receipt_id = fields.CharField(max_length=64, unique=True)
+    # SHA-256 of the canonical request body: the same receipt with another body is a conflict.
+    request_fingerprint = fields.CharField(max_length=64)
+    card: fields.ForeignKeyRelation[Card] = fields.ForeignKeyField(
+        "bff.Card", related_name="purchases", on_delete=fields.RESTRICT
+    )
+    # Owner of the purchase: the card's member when recorded, or the first member to link the card.
+    member: fields.ForeignKeyNullableRelation[Member] = fields.ForeignKeyField(
+        "bff.Member", related_name="purchases", null=True, on_delete=fields.SET_NULL
+    )
+    store_id = fields.CharField(max_length=64)
+    total = fields.DecimalField(max_digits=14, decimal_places=2)
+    occurred_at = fields.DatetimeField()
+    points_earned = fields.IntField(default=0)
+    points_redeemed = fields.IntField(default=0)
+    recorded_at = fields.DatetimeField()
+
+    card_id: int
+    member_id: int | None
+
+    class Meta:
+        table = "purchase"
+        indexes = (("member_id", "occurred_at", "id"), ("card_id", "occurred_at", "id"))
+
+
+class PointsEntry(Model):
+    """One signed change of a points balance. Never updated but for claiming an owner."""
+
+    id = fields.BigIntField(primary_key=True)
+    member: fields.ForeignKeyNullableRelation[Member] = fields.ForeignKeyField(
+        "bff.Member", related_name="points_entries", null=True, on_delete=fields.SET_NULL
+    )
+    card: fields.ForeignKeyNullableRelation[Card] = fields.ForeignKeyField(
+        "bff.Card", related_name="points_entries", null=True, on_delete=fields.RESTRICT
+    )
+    kind = fields.CharEnumField(EntryKind)
+    amount = fields.IntField()
+    occurred_at = fields.DatetimeField()
+    purchase: fields.ForeignKeyNullableRelation[Purchase] = fields.ForeignKeyField(
+        "bff.Purchase", related_name="points_entries", null=True, on_delete=fields.RESTRICT
+    )
+
+    member_id: int | None
+    card_id: int | None
+    purchase_id: int | None
+
+    class Meta:
+        table = "points_entry"
+        indexes = (("member_id", "occurred_at", "id"), ("card_id", "member_id"))
+
+
+class PointsLot(Model):
+    """Points earned together: pending until `available_at`, gone at `expires_at`."""
+
+    id = fields.BigIntField(primary_key=True)
+    member: fields.ForeignKeyNullableRelation[Member] = fields.ForeignKeyField(
+        "bff.Member", related_name="points_lots", null=True, on_delete=fields.SET_NULL
+    )
+    card: fields.ForeignKeyRelation[Card] = fields.ForeignKeyField(
+        "bff.Card", related_name="points_lots", on_delete=fields.RESTRICT
+    )
+    earn_entry: fields.OneToOneRelation[PointsEntry] = fields.OneToOneField(
+        "bff.PointsEntry", related_name="lot", on_delete=fields.RESTRICT
+    )
+    amount = fields.IntField()
+    remaining = fields.IntField()
+    available_at = fields.DatetimeField()
+    expires_at = fields.DatetimeField()
+
+    member_id: int | None
+    card_id: int
+    earn_entry_id: int
+
+    class Meta:
+        table = "points_lot"
+        indexes = (("member_id", "expires_at"), ("card_id", "member_id"))

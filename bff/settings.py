@@ -1,0 +1,160 @@
+"""One settings object, read from the environment and `.env` (see `.env.example`)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+from enum import StrEnum
+from functools import lru_cache
+from typing import Annotated
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+DEVELOPMENT_SECRET_KEY = "development-only-secret-key-change-me"  # noqa: S105 (refused in production)
+
+
+class Environment(StrEnum):
+    DEVELOPMENT = "development"
+    PRODUCTION = "production"
+
+
+def _split_csv(value: object) -> object:
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    return value
+
+
+class Settings(BaseSettings):
+    """Every knob of the BFF; `.env.example` documents each one."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env", extra="ignore", frozen=True, env_ignore_empty=True
+    )
+
+    bff_env: Environment = Environment.DEVELOPMENT
+    secret_key: SecretStr = SecretStr(DEVELOPMENT_SECRET_KEY)
+    totp_encryption_keys: Annotated[list[SecretStr], NoDecode] = Field(default_factory=list)
+    database_url: str = "sqlite://bff.sqlite3"
+    database_pool_max: int = 20
+    redis_url: str | None = None
+
+    graphiql: bool | None = None
+    introspection: bool | None = None
+    cors_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: ["http://localhost:5173", "http://127.0.0.1:5173"]
+    )
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    max_body_bytes: int = 1_000_000
+    max_query_depth: int = 12
+    max_aliases: int = 30
+    max_tokens: int = 2_000
+    max_directives: int = 10
+    max_operations_per_request: int = 10
+    max_page_size: int = 100
+    trusted_documents_only: bool = False
+    log_json: bool | None = None
+    log_level: str = "INFO"
+
+    session_idle_timeout: timedelta = timedelta(days=7)
+    session_absolute_lifetime: timedelta = timedelta(days=30)
+    two_factor_challenge_ttl: timedelta = timedelta(minutes=5)
+    terms_version: str = "2026-01"
+    password_hashes_in_flight: int = 4
+    argon2_time_cost: int = 3
+    argon2_memory_cost_kib: int = 65_536
+    argon2_parallelism: int = 4
+    throttle_free_failures: int = 5
+    throttle_max_failures: int = 20
+    throttle_window: timedelta = timedelta(minutes=15)
+    throttle_max_delay_seconds: float = 2.0
+
+    internal_api_keys: Annotated[list[SecretStr], NoDecode] = Field(default_factory=list)
+    max_cards_per_member: int = 5
+    currency_units_per_point: Decimal = Decimal(10)
+    points_return_window: timedelta = timedelta(days=14)
+    points_lifetime: timedelta = timedelta(days=365)
+    points_expiring_soon: timedelta = timedelta(days=30)
+    purchase_clock_skew: timedelta = timedelta(minutes=5)
+
+    subscription_init_timeout: timedelta = timedelta(seconds=10)
+    max_subscriptions_per_connection: int = 10
+
+    @field_validator(
+        "cors_origins",
+        "trusted_proxies",
+        "internal_api_keys",
+        "totp_encryption_keys",
+        mode="before",
+    )
+    @classmethod
+    def _csv(cls, value: object) -> object:
+        return _split_csv(value)
+
+    @field_validator(
+        "session_idle_timeout",
+        "session_absolute_lifetime",
+        "two_factor_challenge_ttl",
+        "throttle_window",
+        "points_return_window",
+        "points_lifetime",
+        "points_expiring_soon",
+        "purchase_clock_skew",
+        "subscription_init_timeout",
+        mode="before",
+    )
+    @classmethod
+    def _seconds(cls, value: object) -> object:
+        if isinstance(value, str) and value.strip().isdigit():
+            return int(value)
+        return value
+
+    @property
+    def is_production(self) -> bool:
+        return self.bff_env is Environment.PRODUCTION
+
+    @property
+    def graphiql_enabled(self) -> bool:
+        return not self.is_production if self.graphiql is None else self.graphiql
+
+    @property
+    def introspection_enabled(self) -> bool:
+        return not self.is_production if self.introspection is None else self.introspection
+
+    @property
+    def json_logs(self) -> bool:
+        return self.is_production if self.log_json is None else self.log_json
+
+    @property
+    def uses_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    def production_problems(self) -> list[str]:
+        """What keeps this configuration from running in production, one line per setting."""
+        if not self.is_production:
+            return []
+        problems = []
+        secret = self.secret_key.get_secret_value()
+        if secret == DEVELOPMENT_SECRET_KEY or len(secret) < 32:  # noqa: PLR2004 (256-bit minimum)
+            problems.append("SECRET_KEY: set a random value of at least 32 characters")
+        if not self.totp_encryption_keys:
+            problems.append("TOTP_ENCRYPTION_KEYS: set at least one Fernet key")
+        if self.uses_sqlite:
+            problems.append("DATABASE_URL: use PostgreSQL (postgres://...), not SQLite")
+        if self.graphiql_enabled:
+            problems.append("GRAPHIQL: must be false in production")
+        if self.introspection_enabled:
+            problems.append("INTROSPECTION: must be false in production")
+        if not self.internal_api_keys:
+            problems.append("INTERNAL_API_KEYS: set at least one key for the store systems")
+        return problems
+
+
+class ConfigurationError(Exception):
+    """Raised when the settings cannot run in the selected environment."""
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read once."""
+    return Settings()

@@ -1,0 +1,82 @@
+"""Settings: documented in .env.example, and refused in production when unsafe."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bff.cli import run
+from bff.settings import Settings, get_settings
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_env_example_documents_every_setting_and_parses():
+    """Each Settings field appears in .env.example, and the file itself is valid."""
+
+    example = ROOT / ".env.example"
+    names = {
+        line.split("=", 1)[0]
+        for line in example.read_text().splitlines()
+        if line and not line.startswith("#")
+    }
+
+    parsed = Settings(_env_file=example)  # type: ignore[call-arg]
+
+    assert {name.upper() for name in Settings.model_fields} == names
+    assert parsed.database_url == "sqlite://bff.sqlite3"
+
+
+def test_production_refuses_default_secret_sqlite_and_graphiql():
+    """Production names each unsafe setting instead of starting."""
+
+    settings = Settings(  # type: ignore[call-arg]
+        _env_file=None, bff_env="production", graphiql=True, introspection=True
+    )
+
+    problems = "\n".join(settings.production_problems())
+
+    for setting in ("SECRET_KEY", "DATABASE_URL", "GRAPHIQL", "INTROSPECTION", "TOTP_ENCRYPTION"):
+        assert setting in problems
+
+
+def test_production_with_every_setting_fixed_is_runnable():
+    """A complete production configuration has no problems."""
+
+    settings = Settings(  # type: ignore[call-arg]
+        _env_file=None,
+        bff_env="production",
+        secret_key="s" * 48,
+        totp_encryption_keys="k" * 44,
+        database_url="postgres://bff@db/bff",
+        internal_api_keys="store-key",
+    )
+
+    assert settings.production_problems() == []
+    assert not settings.graphiql_enabled
+    assert not settings.introspection_enabled
+
+
+def test_serve_refuses_to_start_in_production_with_defaults(monkeypatch, capsys):
+    """`bff serve` exits 2 and says which setting to fix."""
+
+    monkeypatch.setenv("BFF_ENV", "production")
+    monkeypatch.chdir(ROOT / "tests")
+
+    get_settings.cache_clear()
+
+    code = run(["serve"])
+
+    get_settings.cache_clear()
+    assert code == 2
+    assert "SECRET_KEY" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("value", ["P7D", "604800"])
+def test_durations_accept_iso_8601_and_seconds(value):
+    """Durations in .env can be ISO 8601 or seconds."""
+
+    settings = Settings(_env_file=None, session_idle_timeout=value)  # type: ignore[call-arg]
+
+    assert settings.session_idle_timeout.days == 7
