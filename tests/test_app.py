@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from tests.factories import signed_in_member
 from tests.graphql_client import gql
 
 ME = "query { me { id email } }"
@@ -51,3 +52,13 @@ async def test_me_is_null_without_a_session(client):
     body = await gql(client, ME)
 
     assert body == {"data": {"me": None}}
+
+
+async def test_me_answers_for_a_bearer_session(client):
+    """A valid bearer token makes `me` the member it belongs to."""
+    member, token = await signed_in_member(email="me@example.com")
+
+    body = await gql(client, ME, token=token)
+
+    assert body["data"]["me"]["email"] == "me@example.com"
+    assert member.id
