@@ -5,10 +5,14 @@ from __future__ import annotations
 import itertools
 from datetime import UTC, datetime, timedelta
 
+from argon2 import PasswordHasher
+
 from bff.identity.models import Member, ProgramStatus, Session, SessionTransport
 from bff.identity.tokens import new_token, token_hash
 
 _counter = itertools.count(1)
+# The cheap argon2id parameters of conftest.make_settings, so logins never need a rehash.
+_test_hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
 
 
 async def create_member(
@@ -18,8 +22,12 @@ async def create_member(
     last_name: str = "Petrova",
     program_status: ProgramStatus = ProgramStatus.ENROLLED,
     password_hash: str | None = None,
+    password: str | None = None,
 ) -> Member:
+    """A member; `password` is hashed with the test parameters (or pass `password_hash`)."""
     now = datetime.now(UTC)
+    if password is not None:
+        password_hash = _test_hasher.hash(password)
     return await Member.create(
         email=email or f"member{next(_counter)}@example.com",
         first_name=first_name,

@@ -1,0 +1,159 @@
+"""Password policy and argon2id hashing, off the event loop and capped in flight."""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+import threading
+from dataclasses import dataclass, field
+from functools import cache
+from typing import TYPE_CHECKING, Any
+
+from argon2 import PasswordHasher, Type
+from argon2.exceptions import InvalidHashError, VerificationError
+from zxcvbn import zxcvbn
+
+from bff.errors import DomainError
+from bff.identity.models import Member
+
+if TYPE_CHECKING:
+    from bff.settings import Settings
+
+MIN_LENGTH = 15
+MAX_LENGTH = 256
+# zxcvbn's cost grows quickly with length (about 1.4 s for 256 repeated characters); its own
+# default limit of 72 code points bounds the check to tens of milliseconds, and a prefix that
+# long already shows a repeated, common or keyboard-walk password.
+GUESSABILITY_PREFIX = 72
+# zxcvbn score 3: "safely unguessable", about 10^8 to 10^10 guesses needed.
+MIN_SCORE = 3
+# zxcvbn keeps the user inputs of a call in a module-level dictionary: one call at a time.
+_zxcvbn_lock = threading.Lock()
+
+
+@dataclass
+class PasswordHashing:
+    """argon2id with the settings' parameters; at most `in_flight` hashes run at once."""
+
+    hasher: PasswordHasher
+    in_flight: int
+    _semaphore: asyncio.Semaphore | None = field(default=None, init=False)
+    _dummy_hash: str | None = field(default=None, init=False)
+
+    @property
+    def semaphore(self) -> asyncio.Semaphore:
+        if self._semaphore is None:
+            self._semaphore = asyncio.Semaphore(self.in_flight)
+        return self._semaphore
+
+    async def _run(self, function: Any, *args: str) -> Any:  # noqa: ANN401 (thin wrapper)
+        async with self.semaphore:
+            return await asyncio.to_thread(function, *args)
+
+    async def hash(self, password: str) -> str:
+        result: str = await self._run(self.hasher.hash, password)
+        return result
+
+    async def verify(self, password_hash: str | None, password: str) -> bool:
+        """Whether `password` matches; an unknown account (None) costs one dummy verify."""
+        if password_hash is None:
+            await self._run(self._verify_quietly, await self.dummy_hash(), password)
+            return False
+        ok: bool = await self._run(self._verify_quietly, password_hash, password)
+        return ok
+
+    async def dummy_hash(self) -> str:
+        if self._dummy_hash is None:
+            self._dummy_hash = await self.hash(secrets.token_urlsafe(24))
+        return self._dummy_hash
+
+    def needs_rehash(self, password_hash: str) -> bool:
+        try:
+            return self.hasher.check_needs_rehash(password_hash)
+        except InvalidHashError:
+            return True
+
+    def _verify_quietly(self, password_hash: str, password: str) -> bool:
+        try:
+            return self.hasher.verify(password_hash, password)
+        except (VerificationError, InvalidHashError):
+            return False
+
+
+@cache
+def _hashing(time_cost: int, memory_cost: int, parallelism: int, in_flight: int) -> PasswordHashing:
+    hasher = PasswordHasher(
+        time_cost=time_cost, memory_cost=memory_cost, parallelism=parallelism, type=Type.ID
+    )
+    return PasswordHashing(hasher=hasher, in_flight=in_flight)
+
+
+def password_hashing(settings: Settings) -> PasswordHashing:
+    """The process-wide hashing for these parameters (one in-flight cap per process)."""
+    return _hashing(
+        settings.argon2_time_cost,
+        settings.argon2_memory_cost_kib,
+        settings.argon2_parallelism,
+        settings.password_hashes_in_flight,
+    )
+
+
+async def hash_password(password: str, *, settings: Settings) -> str:
+    return await password_hashing(settings).hash(password)
+
+
+async def verify_and_maybe_rehash(
+    *, password_hash: str | None, password: str, settings: Settings
+) -> tuple[bool, str | None]:
+    """(matches, new hash when the stored one used older parameters, else None)."""
+    hashing = password_hashing(settings)
+    if not await hashing.verify(password_hash, password):
+        return False, None
+    if password_hash is not None and hashing.needs_rehash(password_hash):
+        return True, await hashing.hash(password)
+    return True, None
+
+
+async def check_member_password(member: Member, password: str, *, settings: Settings) -> bool:
+    """Whether `password` is the member's; upgrades an outdated hash on success."""
+    ok, new_hash = await verify_and_maybe_rehash(
+        password_hash=member.password_hash, password=password, settings=settings
+    )
+    if ok and new_hash is not None:
+        await Member.filter(id=member.id).update(password_hash=new_hash)
+        member.password_hash = new_hash
+    return ok
+
+
+async def require_member_password(
+    member: Member, password: str, *, settings: Settings, field: str = "password"
+) -> None:
+    """Re-authentication for a sensitive change: INVALID_CREDENTIALS when the password is wrong."""
+    if not await check_member_password(member, password, settings=settings):
+        raise DomainError("INVALID_CREDENTIALS", "The password is not correct.", field=field)
+
+
+def password_problem(password: str, *, user_inputs: tuple[str, ...] = ()) -> str | None:
+    """Why `password` is refused (length, or common/guessable with zxcvbn's reason), or None."""
+    length = len(password)  # code points: never truncated, never case-folded
+    if length < MIN_LENGTH:
+        return f"Use at least {MIN_LENGTH} characters (this one has {length})."
+    if length > MAX_LENGTH:
+        return f"Use at most {MAX_LENGTH} characters (this one has {length})."
+    with _zxcvbn_lock:
+        result = zxcvbn(password[:GUESSABILITY_PREFIX], user_inputs=list(user_inputs))
+    if result["score"] >= MIN_SCORE:
+        return None
+    feedback = result.get("feedback") or {}
+    reason = feedback.get("warning") or "This password is easy to guess."
+    suggestions = " ".join(feedback.get("suggestions") or [])
+    return f"{reason} {suggestions}".strip()
+
+
+async def validate_new_password(
+    password: str, *, field: str = "password", user_inputs: tuple[str, ...] = ()
+) -> None:
+    """WEAK_PASSWORD with the reason when the policy refuses `password` (checked off the loop)."""
+    problem = await asyncio.to_thread(password_problem, password, user_inputs=user_inputs)
+    if problem is not None:
+        raise DomainError("WEAK_PASSWORD", problem, field=field)
