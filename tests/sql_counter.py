@@ -1,0 +1,100 @@
+"""Count the SQL statements the app sends, by wrapping the execute_* methods of Tortoise's clients.
+
+Every statement Tortoise runs (SQLite or PostgreSQL, inside a transaction or not) goes through one
+of these methods, so wrapping them on each client class sees all of them. BEGIN, COMMIT and
+ROLLBACK go through the driver's transaction objects and are not counted.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+from tortoise.backends.base.client import BaseDBAsyncClient
+
+from tests.graphql_client import gql
+
+EXECUTE_METHODS = (
+    "execute_insert",
+    "execute_query",
+    "execute_query_dict",
+    "execute_query_dict_with_affected",
+    "execute_many",
+    "execute_script",
+)
+
+# Set while a wrapped method runs: a method that calls another (execute_query_dict calling
+# execute_query) is one statement, not two.
+_inside = ContextVar("_inside", default=False)
+
+
+@dataclass
+class StatementLog:
+    """The SQL strings sent while the counter was active, in order."""
+
+    statements: list[str] = field(default_factory=list)
+
+    @property
+    def count(self) -> int:
+        return len(self.statements)
+
+
+def _client_classes() -> Iterator[type[BaseDBAsyncClient]]:
+    pending: list[type[BaseDBAsyncClient]] = [BaseDBAsyncClient]
+    while pending:
+        cls = pending.pop()
+        yield cls
+        pending.extend(cls.__subclasses__())
+
+
+def _counting(
+    method: Callable[..., Awaitable[Any]], log: StatementLog
+) -> Callable[..., Awaitable[Any]]:
+    @functools.wraps(method)
+    async def wrapper(self: BaseDBAsyncClient, query: str, *args: Any, **kwargs: Any) -> Any:
+        if _inside.get():
+            return await method(self, query, *args, **kwargs)
+        log.statements.append(query)
+        token = _inside.set(True)
+        try:
+            return await method(self, query, *args, **kwargs)
+        finally:
+            _inside.reset(token)
+
+    return wrapper
+
+
+@contextmanager
+def count_statements() -> Iterator[StatementLog]:
+    """Record every SQL statement sent inside the `with` block."""
+    log = StatementLog()
+    originals: list[tuple[type, str, Any]] = []
+    for cls in _client_classes():
+        for name in EXECUTE_METHODS:
+            method = cls.__dict__.get(name)
+            if method is not None:
+                originals.append((cls, name, method))
+                setattr(cls, name, _counting(method, log))
+    try:
+        yield log
+    finally:
+        for cls, name, method in originals:
+            setattr(cls, name, method)
+
+
+async def gql_with_statements(
+    client: httpx.AsyncClient,
+    query: str,
+    variables: dict[str, Any] | None = None,
+    *,
+    token: str | None = None,
+) -> tuple[dict[str, Any], StatementLog]:
+    """POST one operation; returns its body and the statements it issued."""
+    with count_statements() as log:
+        body = await gql(client, query, variables, token=token)
+    return body, log
