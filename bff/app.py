@@ -11,12 +11,13 @@ from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse
-from starlette.routing import Route
+from starlette.routing import Mount, Route
 from tortoise import connections
 
 from bff.db import close_db, init_db
 from bff.graphql.schema import build_schema
 from bff.graphql.view import GraphQLView
+from bff.internal_api.routes import internal_api_routes
 from bff.middleware import (
     AccessLogMiddleware,
     BodySizeLimitMiddleware,
@@ -60,6 +61,7 @@ def build_app(settings: Settings | None = None) -> Starlette:
             Route("/graphql", graphql, methods=["GET", "POST"]),
             Route("/healthz", healthz, methods=["GET"]),
             Route("/readyz", readyz, methods=["GET"]),
+            Mount("/internal/v1", routes=internal_api_routes(settings)),
         ],
         middleware=[
             Middleware(RequestIdMiddleware),

@@ -53,6 +53,8 @@ class Settings(BaseSettings):
     max_operations_per_request: int = 10
     max_page_size: int = 100
     trusted_documents_only: bool = False
+    trusted_documents_manifest: str = "clients/manifest.json"
+    persisted_queries_max: int = 1_000
     log_json: bool | None = None
     log_level: str = "INFO"
 

@@ -14,6 +14,7 @@ from strawberry.schema.config import StrawberryConfig
 
 from bff.graphql.identity.queries import IdentityQuery
 from bff.graphql.node import NodeQuery
+from bff.graphql.persisted import persisted_queries
 from bff.settings import Settings
 
 
@@ -26,6 +27,7 @@ def build_schema(settings: Settings) -> strawberry.Schema:
     """The executable schema with the limits and switches these settings ask for."""
     # Factories: Strawberry builds fresh extensions per request; the caches live at module level.
     extensions = [
+        persisted_queries(settings),  # first: it supplies the document the others read
         lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
         lambda: QueryDepthLimiter(max_depth=settings.max_query_depth),
         lambda: MaxAliasesLimiter(max_alias_count=settings.max_aliases),

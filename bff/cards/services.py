@@ -1,0 +1,134 @@
+"""Issuing cards, linking them to members (claiming their points), status and unlinking."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
+
+from bff.cards.codes import code_hash, code_matches, generate_code, is_valid_code
+from bff.cards.models import Card, CardStatus
+from bff.cards.numbers import generate_number, normalize_number
+from bff.errors import DomainError
+from bff.identity.models import Member, ProgramStatus
+from bff.points.models import PointsEntry, PointsLot, Purchase
+from bff.settings import Settings
+
+# A generated number colliding with an issued one is rare (10^10 numbers): a few tries suffice.
+_GENERATION_ATTEMPTS = 5
+
+
+@dataclass(frozen=True)
+class IssuedCard:
+    card: Card
+    verification_code: str
+
+
+async def issue_card(
+    *, number: str | None = None, verification_code: str | None = None, settings: Settings
+) -> IssuedCard:
+    """A new unlinked card; the number and code are generated when not given. CARD_EXISTS."""
+    if verification_code is not None and not is_valid_code(verification_code):
+        raise DomainError(
+            "INVALID_INPUT", "A verification code has 6 digits.", field="verificationCode"
+        )
+    code = verification_code or generate_code()
+    secret = settings.secret_key.get_secret_value()
+    if number is not None:
+        wanted = normalize_number(number)
+        try:
+            card = await Card.create(
+                number=wanted, code_hash=code_hash(number=wanted, code=code, secret_key=secret)
+            )
+        except IntegrityError:
+            raise DomainError(
+                "CARD_EXISTS", "A card with this number exists.", field="number"
+            ) from None
+        return IssuedCard(card=card, verification_code=code)
+    for _ in range(_GENERATION_ATTEMPTS):
+        generated = generate_number()
+        try:
+            card = await Card.create(
+                number=generated,
+                code_hash=code_hash(number=generated, code=code, secret_key=secret),
+            )
+        except IntegrityError:
+            continue
+        return IssuedCard(card=card, verification_code=code)
+    raise RuntimeError("could not generate a free card number")
+
+
+async def verify_card_code(*, number: str, code: str, settings: Settings) -> Card | None:
+    """The card when `code` is its verification code; None for an unknown number or a wrong
+    code alike (an HMAC is computed in both cases, so they take about the same time)."""
+    card = await Card.get_or_none(number=number)
+    secret = settings.secret_key.get_secret_value()
+    stored = card.code_hash if card else code_hash(number=number, code="", secret_key=secret)
+    matches = code_matches(stored_hash=stored, number=number, code=code, secret_key=secret)
+    return card if card is not None and matches else None
+
+
+async def attach_card(
+    *,
+    member_id: int,
+    card_id: int,
+    label: str | None,
+    settings: Settings,
+    now: datetime | None = None,
+) -> Card:
+    """Link a card whose code was verified, and hand the member what the card earned alone."""
+    now = now or datetime.now(UTC)
+    async with in_transaction():
+        # Card row first, then member row: the order every writer of both uses.
+        card = await Card.select_for_update().get(id=card_id)
+        member = await Member.select_for_update().get(id=member_id)
+        if member.program_status is not ProgramStatus.ENROLLED:
+            raise DomainError("NOT_ENROLLED", "Join the loyalty program to link a card.")
+        if card.member_id == member_id:
+            return card
+        if card.member_id is not None:
+            raise DomainError(
+                "CARD_ALREADY_LINKED", "This card is linked to another account.", field="number"
+            )
+        linked = await Card.filter(member_id=member_id).count()
+        if linked >= settings.max_cards_per_member:
+            raise DomainError(
+                "CARD_LIMIT_REACHED",
+                f"An account links at most {settings.max_cards_per_member} cards.",
+            )
+        card.member_id = member_id
+        card.linked_at = now
+        card.label = label
+        await card.save(update_fields=["member_id", "linked_at", "label"])
+        # Owner attribution only: the amounts stay as recorded.
+        for model in (Purchase, PointsEntry, PointsLot):
+            await model.filter(card_id=card.id, member_id__isnull=True).update(member_id=member_id)
+        return card
+
+
+async def set_card_status(*, member_id: int, card_id: int, status: CardStatus) -> Card:
+    """Deactivate (lost, stolen) or activate one of the member's cards. NOT_FOUND otherwise."""
+    updated = await Card.filter(id=card_id, member_id=member_id).update(status=status)
+    if not updated:
+        raise DomainError("NOT_FOUND", "You have no card with this id.", field="cardId")
+    return await Card.get(id=card_id)
+
+
+async def unlink_card(*, member_id: int, card_id: int) -> None:
+    """Unlink one of the member's cards; the points it brought stay with the member."""
+    async with in_transaction():
+        card = await Card.select_for_update().get_or_none(id=card_id, member_id=member_id)
+        if card is None:
+            raise DomainError("NOT_FOUND", "You have no card with this id.", field="cardId")
+        await Card.filter(id=card_id).update(member_id=None, linked_at=None, label=None)
+
+
+async def linked_cards(*, member_id: int) -> list[Card]:
+    return await Card.filter(member_id=member_id).order_by("linked_at", "id")
+
+
+def normalize_link_input(*, number: str, code: str) -> tuple[str, str]:
+    """The normalized number (CARD_INVALID_NUMBER) and the trimmed code."""
+    return normalize_number(number), code.strip()

@@ -1,0 +1,160 @@
+"""The store systems' JSON endpoints under /internal/v1, authenticated by `X-Api-Key` only."""
+
+from __future__ import annotations
+
+import hmac
+import json
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from bff.cards.numbers import normalize_number
+from bff.cards.services import issue_card
+from bff.errors import DomainError
+from bff.graphql.relay import to_global_id
+from bff.internal_api.schemas import CardBody, OfferBody, PurchaseBody
+from bff.offers.services import create_offer
+from bff.points.purchases import PurchaseRequest, record_purchase
+from bff.settings import Settings
+
+B = TypeVar("B", bound=BaseModel)
+Handler = Callable[[Request], Awaitable[JSONResponse]]
+
+STATUS_OF_ERROR = {
+    "INVALID_INPUT": 422,
+    "CARD_INVALID_NUMBER": 422,
+    "CARD_NOT_FOUND": 404,
+    "MEMBER_NOT_FOUND": 404,
+    "CARD_EXISTS": 409,
+    "CARD_INACTIVE": 409,
+    "INSUFFICIENT_POINTS": 409,
+    "IDEMPOTENCY_CONFLICT": 409,
+}
+
+
+class InvalidBodyError(Exception):
+    def __init__(self, details: list[dict[str, Any]]) -> None:
+        super().__init__("invalid body")
+        self.details = details
+
+
+def api_key_is_valid(presented: str | None, keys: list[str]) -> bool:
+    """Compare with every configured key in constant time, without stopping at a match."""
+    if not presented:
+        return False
+    candidate = presented.encode()
+    matched = False
+    for key in keys:
+        matched |= hmac.compare_digest(candidate, key.encode())
+    return matched
+
+
+def error_response(error: DomainError) -> JSONResponse:
+    status = STATUS_OF_ERROR.get(error.code, 409)
+    if status == 422:  # noqa: PLR2004 (HTTP status)
+        details = [{"field": error.field, "code": error.code, "message": error.message}]
+        return JSONResponse({"error": "INVALID_INPUT", "details": details}, status_code=422)
+    return JSONResponse({"error": error.code, "message": error.message}, status_code=status)
+
+
+async def parse_body(request: Request, model: type[B]) -> B:
+    try:
+        data = json.loads(await request.body())
+    except (ValueError, UnicodeDecodeError):
+        raise InvalidBodyError(
+            [{"field": None, "code": "INVALID_JSON", "message": "The body is not JSON."}]
+        ) from None
+    try:
+        return model.model_validate(data)
+    except ValidationError as error:
+        raise InvalidBodyError(
+            [
+                {
+                    "field": ".".join(str(part) for part in problem["loc"]) or None,
+                    "code": problem["type"],
+                    "message": problem["msg"],
+                }
+                for problem in error.errors(include_url=False, include_context=False)
+            ]
+        ) from None
+
+
+def guarded(handler: Handler, settings: Settings) -> Handler:
+    """401 without a valid X-Api-Key; domain errors and invalid bodies as JSON errors."""
+    keys = [key.get_secret_value() for key in settings.internal_api_keys]
+
+    async def endpoint(request: Request) -> JSONResponse:
+        if not api_key_is_valid(request.headers.get("x-api-key"), keys):
+            return JSONResponse(
+                {"error": "UNAUTHORIZED", "message": "A valid X-Api-Key header is required."},
+                status_code=401,
+            )
+        try:
+            return await handler(request)
+        except InvalidBodyError as error:
+            return JSONResponse(
+                {"error": "INVALID_INPUT", "details": error.details}, status_code=422
+            )
+        except DomainError as error:
+            return error_response(error)
+
+    return endpoint
+
+
+def internal_api_routes(settings: Settings) -> list[Route]:
+    """The routes to mount under /internal/v1."""
+
+    async def create_card(request: Request) -> JSONResponse:
+        body = await parse_body(request, CardBody)
+        issued = await issue_card(
+            number=body.number, verification_code=body.verification_code, settings=settings
+        )
+        return JSONResponse(
+            {"number": issued.card.number, "verificationCode": issued.verification_code},
+            status_code=201,
+        )
+
+    async def create_purchase(request: Request) -> JSONResponse:
+        body = await parse_body(request, PurchaseBody)
+        result = await record_purchase(
+            request=PurchaseRequest(
+                receipt_id=body.receipt_id,
+                card_number=normalize_number(body.card_number, field="cardNumber"),
+                store_id=body.store_id,
+                total=body.total,
+                occurred_at=body.occurred_at,
+                points_to_redeem=body.points_to_redeem,
+            ),
+            settings=settings,
+        )
+        return JSONResponse(
+            {
+                "receiptId": result.receipt_id,
+                "pointsEarned": result.points_earned,
+                "pointsRedeemed": result.points_redeemed,
+            },
+            status_code=201 if result.created else 200,
+        )
+
+    async def create_offer_endpoint(request: Request) -> JSONResponse:
+        body = await parse_body(request, OfferBody)
+        offer = await create_offer(
+            title=body.title,
+            description=body.description,
+            discount_percent=body.discount_percent,
+            valid_from=body.valid_from,
+            valid_until=body.valid_until,
+            exclusive=body.exclusive,
+            member_email=body.member_email,
+        )
+        return JSONResponse({"id": to_global_id("Offer", offer.id)}, status_code=201)
+
+    return [
+        Route("/cards", guarded(create_card, settings), methods=["POST"]),
+        Route("/purchases", guarded(create_purchase, settings), methods=["POST"]),
+        Route("/offers", guarded(create_offer_endpoint, settings), methods=["POST"]),
+    ]

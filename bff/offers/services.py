@@ -1,0 +1,120 @@
+"""Offers: who may see which, creating them for the stores, and activating them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from tortoise.exceptions import IntegrityError
+from tortoise.expressions import Q, Subquery
+from tortoise.queryset import QuerySet
+
+from bff.errors import DomainError
+from bff.identity.models import Member, ProgramStatus
+from bff.offers.models import Offer, OfferActivation
+from bff.points.paging import keyset_page
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """Who looks at offers: nobody (anonymous), or a member and whether they are enrolled."""
+
+    member_id: int | None = None
+    enrolled: bool = False
+
+    @classmethod
+    def of(cls, member: Member | None) -> Viewer:
+        if member is None:
+            return cls()
+        return cls(member_id=member.id, enrolled=member.program_status is ProgramStatus.ENROLLED)
+
+
+def visible_offers(*, viewer: Viewer, now: datetime, public_only: bool = False) -> QuerySet[Offer]:
+    """Offers inside their window that `viewer` may see: public ones, exclusive ones while
+    enrolled, and those targeted at the viewer (exclusive targeted ones also need enrolment)."""
+    window = Offer.filter(valid_from__lte=now, valid_until__gt=now)
+    public = Q(exclusive=False, member_id__isnull=True)
+    if viewer.member_id is None or public_only:
+        return window.filter(public)
+    audience = window.filter(Q(member_id__isnull=True) | Q(member_id=viewer.member_id))
+    return audience if viewer.enrolled else audience.filter(exclusive=False)
+
+
+async def offers_page(
+    *,
+    viewer: Viewer,
+    first: int,
+    after: tuple[str, int] | None,
+    now: datetime,
+    public_only: bool = False,
+) -> list[Offer]:
+    """Soonest-ending first, keyset by (validUntil, id)."""
+    queryset = visible_offers(viewer=viewer, now=now, public_only=public_only)
+    return await keyset_page(
+        queryset, field="valid_until", after=after, first=first, descending=False
+    )
+
+
+async def create_offer(
+    *,
+    title: str,
+    description: str,
+    discount_percent: int | None,
+    valid_from: datetime,
+    valid_until: datetime,
+    exclusive: bool,
+    member_email: str | None,
+) -> Offer:
+    """A public, exclusive or (with `member_email`) targeted offer. MEMBER_NOT_FOUND."""
+    if valid_until <= valid_from:
+        raise DomainError(
+            "INVALID_INPUT", "validUntil must be after validFrom.", field="validUntil"
+        )
+    member_id: int | None = None
+    if member_email is not None:
+        member = await Member.filter(email__iexact=member_email.strip()).first()
+        if member is None:
+            raise DomainError("MEMBER_NOT_FOUND", "No member has this email.", field="memberEmail")
+        member_id = member.id
+    return await Offer.create(
+        title=title,
+        description=description,
+        discount_percent=discount_percent,
+        valid_from=valid_from,
+        valid_until=valid_until,
+        exclusive=exclusive,
+        member_id=member_id,
+    )
+
+
+async def activate_offer(*, member: Member, offer_id: int, now: datetime | None = None) -> Offer:
+    """Activate an offer the member can see now, once. OFFER_NOT_AVAILABLE otherwise."""
+    now = now or datetime.now(UTC)
+    offer = await visible_offers(viewer=Viewer.of(member), now=now).filter(id=offer_id).first()
+    if offer is None:
+        raise DomainError(
+            "OFFER_NOT_AVAILABLE", "This offer is not available to you now.", field="offerId"
+        )
+    try:
+        await OfferActivation.create(offer_id=offer.id, member_id=member.id, activated_at=now)
+    except IntegrityError:
+        # Activated before: an activation that lapsed on opting out comes back, others stay.
+        await OfferActivation.filter(
+            offer_id=offer.id, member_id=member.id, lapsed_at__isnull=False
+        ).update(lapsed_at=None, activated_at=now)
+    return offer
+
+
+async def activated_offer_ids(*, member_id: int, offer_ids: list[int]) -> set[int]:
+    rows: list[int] = await OfferActivation.filter(
+        member_id=member_id, offer_id__in=offer_ids, lapsed_at__isnull=True
+    ).values_list("offer_id", flat=True)  # type: ignore[assignment]
+    return set(rows)
+
+
+async def lapse_exclusive_activations(*, member_id: int, now: datetime) -> None:
+    """Exclusive offers are for program members: opting out lapses their activations."""
+    exclusive = Offer.filter(exclusive=True).values_list("id", flat=True)
+    await OfferActivation.filter(
+        member_id=member_id, lapsed_at__isnull=True, offer_id__in=Subquery(exclusive)
+    ).update(lapsed_at=now)

@@ -1,0 +1,244 @@
+"""The points ledger: accounts, expiry, redemption and the balance buckets.
+
+Points belong to an account: a member, or an unlinked card on its own (rows with that card and
+no member). Linking a card hands its own rows to the member. Every change is an entry; lots
+track what each earning has left, so the balance is both the sum of the entries and the sum of
+what the lots have left.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from tortoise.functions import Sum
+from tortoise.queryset import QuerySet
+from tortoise.transactions import in_transaction
+
+from bff.cards.models import Card
+from bff.errors import DomainError
+from bff.identity.models import Member
+from bff.points.models import EntryKind, PointsEntry, PointsLot, Purchase
+
+
+@dataclass(frozen=True)
+class Account:
+    """Whose points: a member's, or an unlinked card's own."""
+
+    member_id: int | None = None
+    card_id: int | None = None
+
+    @classmethod
+    def of_card(cls, card: Card) -> Account:
+        if card.member_id is not None:
+            return cls(member_id=card.member_id)
+        return cls(card_id=card.id)
+
+    def lots(self) -> QuerySet[PointsLot]:
+        if self.member_id is not None:
+            return PointsLot.filter(member_id=self.member_id)
+        return PointsLot.filter(card_id=self.card_id, member_id__isnull=True)
+
+    def entries(self) -> QuerySet[PointsEntry]:
+        if self.member_id is not None:
+            return PointsEntry.filter(member_id=self.member_id)
+        return PointsEntry.filter(card_id=self.card_id, member_id__isnull=True)
+
+    async def lock(self) -> None:
+        """Lock the owning row until the transaction ends, so that writers of this account take
+        turns (PostgreSQL `FOR UPDATE`; SQLite runs one write transaction at a time anyway)."""
+        if self.member_id is not None:
+            await Member.select_for_update().filter(id=self.member_id).values_list("id")
+        else:
+            await Card.select_for_update().filter(id=self.card_id).values_list("id")
+
+
+@dataclass(frozen=True)
+class Balance:
+    available: int
+    pending: int
+    expiring_soon: int
+    next_expiry_at: datetime | None
+    lifetime_earned: int
+    spent: int
+    expired: int
+    forfeited: int
+    adjusted: int
+
+    @property
+    def total(self) -> int:
+        """What the entries add up to: every point not yet spent, expired or forfeited."""
+        return self.available + self.pending
+
+
+def points_for_total(total: Decimal, *, units_per_point: Decimal) -> int:
+    """1 point per full `units_per_point` of the total."""
+    return int(total // units_per_point)
+
+
+async def expire_due(*, account: Account, now: datetime) -> None:
+    """Write an EXPIRE entry for every lot whose lifetime has ended with points left.
+
+    Call inside a transaction that holds the account's lock: then expiry never waits for a job,
+    and two readers never expire the same lot twice.
+    """
+    due = (
+        await account.lots()
+        .filter(remaining__gt=0, expires_at__lte=now)
+        .order_by("expires_at", "id")
+    )
+    if not due:
+        return
+    await PointsEntry.bulk_create(
+        [
+            PointsEntry(
+                member_id=lot.member_id,
+                card_id=lot.card_id,
+                kind=EntryKind.EXPIRE,
+                amount=-lot.remaining,
+                occurred_at=lot.expires_at,
+            )
+            for lot in due
+        ]
+    )
+    await PointsLot.filter(id__in=[lot.id for lot in due]).update(remaining=0)
+
+
+async def redeem(
+    *, account: Account, points: int, purchase: Purchase, card: Card, now: datetime
+) -> PointsEntry:
+    """Take `points` from the available lots that expire soonest; INSUFFICIENT_POINTS when they
+    hold fewer. Call inside a transaction holding the account's lock, after `expire_due`."""
+    lots = await (
+        account.lots()
+        .filter(remaining__gt=0, available_at__lte=now, expires_at__gt=now)
+        .order_by("expires_at", "id")
+    )
+    if sum(lot.remaining for lot in lots) < points:
+        raise DomainError(
+            "INSUFFICIENT_POINTS", "Not enough available points.", field="pointsToRedeem"
+        )
+    emptied: list[int] = []
+    left = points
+    for lot in lots:
+        if left == 0:
+            break
+        taken = min(left, lot.remaining)
+        left -= taken
+        if taken == lot.remaining:
+            emptied.append(lot.id)
+        else:
+            await PointsLot.filter(id=lot.id).update(remaining=lot.remaining - taken)
+    if emptied:
+        await PointsLot.filter(id__in=emptied).update(remaining=0)
+    return await PointsEntry.create(
+        member_id=account.member_id,
+        card_id=card.id,
+        kind=EntryKind.REDEEM,
+        amount=-points,
+        occurred_at=purchase.occurred_at,
+        purchase_id=purchase.id,
+    )
+
+
+async def earn(
+    *,
+    account: Account,
+    points: int,
+    purchase: Purchase,
+    card: Card,
+    return_window: timedelta,
+    lifetime: timedelta,
+) -> PointsEntry:
+    """An EARN entry and its lot: pending for the return window, gone after the lifetime."""
+    entry = await PointsEntry.create(
+        member_id=account.member_id,
+        card_id=card.id,
+        kind=EntryKind.EARN,
+        amount=points,
+        occurred_at=purchase.occurred_at,
+        purchase_id=purchase.id,
+    )
+    await PointsLot.create(
+        member_id=account.member_id,
+        card_id=card.id,
+        earn_entry_id=entry.id,
+        amount=points,
+        remaining=points,
+        available_at=purchase.occurred_at + return_window,
+        expires_at=purchase.occurred_at + lifetime,
+    )
+    return entry
+
+
+async def forfeit_all(*, account: Account, now: datetime) -> int:
+    """Forfeit every point left (pending or available) with one FORFEIT entry; the points."""
+    await expire_due(account=account, now=now)
+    lots = await account.lots().filter(remaining__gt=0).values_list("id", "remaining")
+    points = sum(int(remaining) for _, remaining in lots)
+    if points:
+        await PointsEntry.create(
+            member_id=account.member_id,
+            card_id=account.card_id,
+            kind=EntryKind.FORFEIT,
+            amount=-points,
+            occurred_at=now,
+        )
+        await PointsLot.filter(id__in=[lot_id for lot_id, _ in lots]).update(remaining=0)
+    return points
+
+
+async def compute_balance(*, account: Account, now: datetime, expiring_soon: timedelta) -> Balance:
+    """The buckets from the lots and the entries; run after `expire_due` under the lock."""
+    lots = (
+        await account.lots()
+        .filter(remaining__gt=0)
+        .values_list("remaining", "available_at", "expires_at")
+    )
+    available = pending = soon = 0
+    next_expiry: datetime | None = None
+    for remaining, available_at, expires_at in lots:
+        if available_at > now:
+            pending += remaining
+            continue
+        available += remaining
+        if expires_at <= now + expiring_soon:
+            soon += remaining
+        if next_expiry is None or expires_at < next_expiry:
+            next_expiry = expires_at
+    rows = (
+        await account.entries()
+        .group_by("kind")
+        .annotate(total=Sum("amount"))
+        .values_list("kind", "total")
+    )
+    sums = {EntryKind(kind): int(total or 0) for kind, total in rows}
+    return Balance(
+        available=available,
+        pending=pending,
+        expiring_soon=soon,
+        next_expiry_at=next_expiry,
+        lifetime_earned=sums.get(EntryKind.EARN, 0),
+        spent=-sums.get(EntryKind.REDEEM, 0),
+        expired=-sums.get(EntryKind.EXPIRE, 0),
+        forfeited=-sums.get(EntryKind.FORFEIT, 0),
+        adjusted=sums.get(EntryKind.ADJUST, 0),
+    )
+
+
+async def settle_expiries(*, account: Account, now: datetime) -> None:
+    """Materialise due expiries before reading history: a cheap check, then the locked write."""
+    if not await account.lots().filter(remaining__gt=0, expires_at__lte=now).exists():
+        return
+    async with in_transaction():
+        await account.lock()
+        await expire_due(account=account, now=now)
+
+
+async def read_balance(*, account: Account, now: datetime, expiring_soon: timedelta) -> Balance:
+    """The balance as of `now`, with due expiries written first, all under the account lock."""
+    async with in_transaction():
+        await account.lock()
+        await expire_due(account=account, now=now)
+        return await compute_balance(account=account, now=now, expiring_soon=expiring_soon)

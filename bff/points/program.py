@@ -1,0 +1,54 @@
+"""Joining and leaving the loyalty program."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from tortoise.transactions import in_transaction
+
+from bff.cards.models import Card
+from bff.errors import DomainError
+from bff.identity.models import Member, ProgramStatus
+from bff.offers.services import lapse_exclusive_activations
+from bff.points.ledger import Account, forfeit_all
+
+
+async def join_program(*, member: Member, accept_rules: bool, now: datetime | None = None) -> None:
+    """Enrol an opted-out member again; their balance starts at zero (forfeited on leaving)."""
+    now = now or datetime.now(UTC)
+    if not accept_rules:
+        raise DomainError(
+            "TERMS_NOT_ACCEPTED", "Accept the program rules to join.", field="acceptRules"
+        )
+    async with in_transaction():
+        current = await Member.select_for_update().get(id=member.id)
+        if current.program_status is ProgramStatus.ENROLLED:
+            raise DomainError("ALREADY_ENROLLED", "You are already in the loyalty program.")
+        await Member.filter(id=member.id).update(
+            program_status=ProgramStatus.ENROLLED, program_joined_at=now
+        )
+    member.program_status = ProgramStatus.ENROLLED
+    member.program_joined_at = now
+
+
+async def leave_program(*, member: Member, now: datetime | None = None) -> int:
+    """Opt out (the password is checked by the caller): refused while cards are linked, else
+    every point is forfeited and exclusive activations lapse. Returns the points forfeited."""
+    now = now or datetime.now(UTC)
+    async with in_transaction():
+        current = await Member.select_for_update().get(id=member.id)
+        if current.program_status is not ProgramStatus.ENROLLED:
+            raise DomainError("NOT_ENROLLED", "You are not in the loyalty program.")
+        cards = await Card.filter(member_id=member.id).order_by("linked_at", "id")
+        if cards:
+            names = ", ".join(
+                f"{card.label} ({card.number})" if card.label else card.number for card in cards
+            )
+            raise DomainError(
+                "CARDS_STILL_LINKED", f"Unlink these cards before opting out: {names}."
+            )
+        forfeited = await forfeit_all(account=Account(member_id=member.id), now=now)
+        await lapse_exclusive_activations(member_id=member.id, now=now)
+        await Member.filter(id=member.id).update(program_status=ProgramStatus.OPTED_OUT)
+    member.program_status = ProgramStatus.OPTED_OUT
+    return forfeited

@@ -1,0 +1,160 @@
+"""Recording a till receipt: once per receipt id, earning and redeeming in one transaction."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
+
+from bff.cards.models import Card, CardStatus
+from bff.errors import DomainError
+from bff.points import ledger
+from bff.points.models import Purchase
+from bff.settings import Settings
+
+
+@dataclass(frozen=True)
+class PurchaseRequest:
+    """A receipt as the store sent it; `occurred_at` None means "now"."""
+
+    receipt_id: str
+    card_number: str
+    store_id: str
+    total: Decimal
+    occurred_at: datetime | None = None
+    points_to_redeem: int = 0
+
+    def fingerprint(self) -> str:
+        """SHA-256 of the canonical body: equal for the same receipt sent again."""
+        canonical = {
+            "receiptId": self.receipt_id,
+            "cardNumber": self.card_number,
+            "storeId": self.store_id,
+            "total": str(self.total.normalize()),
+            "occurredAt": self.occurred_at.astimezone(UTC).isoformat()
+            if self.occurred_at
+            else None,
+            "pointsToRedeem": self.points_to_redeem,
+        }
+        encoded = json.dumps(canonical, sort_keys=True, separators=(",", ":")).encode()
+        return hashlib.sha256(encoded).hexdigest()
+
+
+@dataclass(frozen=True)
+class PurchaseResult:
+    receipt_id: str
+    points_earned: int
+    points_redeemed: int
+    created: bool
+
+
+async def record_purchase(
+    *, request: PurchaseRequest, settings: Settings, now: datetime | None = None
+) -> PurchaseResult:
+    """Record the receipt once: the same body again gives the first answer (created=False),
+    another body under the same receipt id is IDEMPOTENCY_CONFLICT.
+
+    Concurrent duplicates are settled by the unique receipt id: the loser's insert fails, its
+    transaction rolls back, and it answers from the winner's row.
+    """
+    now = now or datetime.now(UTC)
+    occurred_at = request.occurred_at or now
+    if occurred_at > now + settings.purchase_clock_skew:
+        raise DomainError("INVALID_INPUT", "occurredAt is in the future.", field="occurredAt")
+    fingerprint = request.fingerprint()
+    replay = await _replay(request.receipt_id, fingerprint)
+    if replay is not None:
+        return replay
+    try:
+        async with in_transaction():
+            purchase = await _record(
+                request=request,
+                fingerprint=fingerprint,
+                occurred_at=occurred_at,
+                settings=settings,
+                now=now,
+            )
+    except IntegrityError:
+        replay = await _replay(request.receipt_id, fingerprint)
+        if replay is None:
+            raise
+        return replay
+    return PurchaseResult(
+        receipt_id=purchase.receipt_id,
+        points_earned=purchase.points_earned,
+        points_redeemed=purchase.points_redeemed,
+        created=True,
+    )
+
+
+async def _replay(receipt_id: str, fingerprint: str) -> PurchaseResult | None:
+    existing = await Purchase.get_or_none(receipt_id=receipt_id)
+    if existing is None:
+        return None
+    if existing.request_fingerprint != fingerprint:
+        raise DomainError(
+            "IDEMPOTENCY_CONFLICT",
+            "This receipt id was already recorded with another body.",
+            field="receiptId",
+        )
+    return PurchaseResult(
+        receipt_id=existing.receipt_id,
+        points_earned=existing.points_earned,
+        points_redeemed=existing.points_redeemed,
+        created=False,
+    )
+
+
+async def _record(
+    *,
+    request: PurchaseRequest,
+    fingerprint: str,
+    occurred_at: datetime,
+    settings: Settings,
+    now: datetime,
+) -> Purchase:
+    # The card row first, then the member row: the same order as linking, so no deadlock.
+    card = await Card.select_for_update().get_or_none(number=request.card_number)
+    if card is None:
+        raise DomainError("CARD_NOT_FOUND", "No card has this number.", field="cardNumber")
+    if card.status is CardStatus.INACTIVE:
+        raise DomainError("CARD_INACTIVE", "This card is deactivated.", field="cardNumber")
+    account = ledger.Account.of_card(card)
+    await account.lock()
+    await ledger.expire_due(account=account, now=now)
+    earned = ledger.points_for_total(
+        request.total, units_per_point=settings.currency_units_per_point
+    )
+    purchase = await Purchase.create(
+        receipt_id=request.receipt_id,
+        request_fingerprint=fingerprint,
+        card_id=card.id,
+        member_id=card.member_id,
+        store_id=request.store_id,
+        total=request.total,
+        occurred_at=occurred_at,
+        points_earned=earned,
+        points_redeemed=request.points_to_redeem,
+        recorded_at=now,
+    )
+    if request.points_to_redeem:
+        await ledger.redeem(
+            account=account, points=request.points_to_redeem, purchase=purchase, card=card, now=now
+        )
+    if earned:
+        await ledger.earn(
+            account=account,
+            points=earned,
+            purchase=purchase,
+            card=card,
+            return_window=settings.points_return_window,
+            lifetime=settings.points_lifetime,
+        )
+    if card.last_used_at is None or card.last_used_at < occurred_at:
+        await Card.filter(id=card.id).update(last_used_at=occurred_at)
+    return purchase
