@@ -1,0 +1,294 @@
+"""Persisted queries: Apollo's Automatic Persisted Queries and the trusted-documents manifest.
+
+A request may send `extensions.persistedQuery = {"version": 1, "sha256Hash": ...}` instead of (or
+with) its query text. Without the text, the document comes from the manifest of the operations the
+clients ship (`clients/manifest.json`, built from `clients/**/*.graphql`) or from a bounded store
+of documents registered earlier; a miss is `PERSISTED_QUERY_NOT_FOUND`, and the client retries with
+the text, which registers it once its hash checks out. With `TRUSTED_DOCUMENTS_ONLY` only the
+manifest's documents run.
+
+`python -m bff.graphql.persisted` writes the manifest (`make manifest`), `--check` fails on drift.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import re
+import sys
+from collections import OrderedDict
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any, Protocol
+
+from graphql import (
+    FieldNode,
+    GraphQLError,
+    NameNode,
+    OperationDefinitionNode,
+    SelectionSetNode,
+    Visitor,
+    parse,
+    print_ast,
+    visit,
+)
+from strawberry.extensions import SchemaExtension
+
+from bff.settings import Settings
+
+PERSISTED_QUERY_VERSION = 1
+MANIFEST_FORMAT = "apollo-persisted-query-manifest"
+REPOSITORY = Path(__file__).resolve().parents[2]
+CLIENTS = REPOSITORY / "clients"
+_HASH = re.compile(r"[0-9a-f]{64}")
+# Registered documents in Redis outlive a deploy but not forever: clients re-register on a miss.
+REDIS_TTL_SECONDS = 7 * 24 * 3600
+REDIS_PREFIX = "bff:apq:"
+
+
+def sha256_hex(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+class PersistedQueryError(GraphQLError):
+    """A persisted-query request that cannot run; the code tells the client what to do."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message, extensions={"code": code})
+
+
+def not_found() -> PersistedQueryError:
+    # Apollo's link matches this message and code, then resends with the query text.
+    return PersistedQueryError("PERSISTED_QUERY_NOT_FOUND", "PersistedQueryNotFound")
+
+
+def not_trusted() -> PersistedQueryError:
+    return PersistedQueryError(
+        "TRUSTED_DOCUMENT_REQUIRED",
+        "This server runs only the operations the web and mobile clients ship "
+        "(clients/manifest.json); send one of those by its sha256Hash.",
+    )
+
+
+class QueryStore(Protocol):
+    async def get(self, sha256_hash: str) -> str | None: ...
+    async def put(self, sha256_hash: str, query: str) -> None: ...
+
+
+class LocalQueryStore:
+    """The most recently used `maxsize` documents of this process."""
+
+    def __init__(self, maxsize: int) -> None:
+        self.maxsize = maxsize
+        self._documents: OrderedDict[str, str] = OrderedDict()
+
+    async def get(self, sha256_hash: str) -> str | None:
+        query = self._documents.get(sha256_hash)
+        if query is not None:
+            self._documents.move_to_end(sha256_hash)
+        return query
+
+    async def put(self, sha256_hash: str, query: str) -> None:
+        self._documents[sha256_hash] = query
+        self._documents.move_to_end(sha256_hash)
+        while len(self._documents) > self.maxsize:
+            self._documents.popitem(last=False)
+
+    def __len__(self) -> int:
+        return len(self._documents)
+
+
+class RedisQueryStore:
+    """Documents shared by every process through Redis (with an expiry), behind a local LRU."""
+
+    def __init__(self, url: str, *, maxsize: int) -> None:
+        from redis.asyncio import Redis  # noqa: PLC0415 (only deployments with Redis need it)
+
+        self.redis = Redis.from_url(url)
+        self.local = LocalQueryStore(maxsize)
+
+    async def get(self, sha256_hash: str) -> str | None:
+        query = await self.local.get(sha256_hash)
+        if query is not None:
+            return query
+        raw = await self.redis.get(REDIS_PREFIX + sha256_hash)
+        if raw is None:
+            return None
+        query = raw.decode() if isinstance(raw, bytes) else str(raw)
+        # A corrupted or foreign value must not run under this hash.
+        if sha256_hex(query) != sha256_hash:
+            return None
+        await self.local.put(sha256_hash, query)
+        return query
+
+    async def put(self, sha256_hash: str, query: str) -> None:
+        await self.local.put(sha256_hash, query)
+        await self.redis.set(REDIS_PREFIX + sha256_hash, query, ex=REDIS_TTL_SECONDS)
+
+
+@dataclass(frozen=True)
+class PersistedQueries:
+    """Where documents come from for one schema: the manifest, the store and the mode."""
+
+    manifest: dict[str, str]
+    store: QueryStore
+    trusted_only: bool
+
+    async def document(self, query: str | None, extensions: dict[str, Any] | None) -> str | None:
+        """The query text to run for this request, or a PersistedQueryError."""
+        persisted = (extensions or {}).get("persistedQuery")
+        if persisted is None:
+            if self.trusted_only and (query is None or sha256_hex(query) not in self.manifest):
+                raise not_trusted()
+            return query
+        sha256_hash = _requested_hash(persisted)
+        if query:
+            if sha256_hex(query) != sha256_hash:
+                raise PersistedQueryError(
+                    "PERSISTED_QUERY_HASH_MISMATCH", "provided sha does not match query"
+                )
+            if sha256_hash in self.manifest:
+                return query
+            if self.trusted_only:
+                raise not_trusted()
+            await self.store.put(sha256_hash, query)
+            return query
+        known = self.manifest.get(sha256_hash)
+        if known is not None:
+            return known
+        if self.trusted_only:
+            raise not_trusted()
+        stored = await self.store.get(sha256_hash)
+        if stored is None:
+            raise not_found()
+        return stored
+
+
+def _requested_hash(persisted: object) -> str:
+    if not isinstance(persisted, dict) or persisted.get("version") != PERSISTED_QUERY_VERSION:
+        raise PersistedQueryError(
+            "PERSISTED_QUERY_NOT_SUPPORTED", "Only persisted query version 1 is supported."
+        )
+    sha256_hash = persisted.get("sha256Hash")
+    if not isinstance(sha256_hash, str) or not _HASH.fullmatch(sha256_hash):
+        raise PersistedQueryError(
+            "PERSISTED_QUERY_HASH_MISMATCH", "sha256Hash must be 64 lowercase hex digits."
+        )
+    return sha256_hash
+
+
+class PersistedQueryExtension(SchemaExtension):
+    """Puts the persisted document into the request before anything parses it."""
+
+    def __init__(self, persisted: PersistedQueries) -> None:
+        super().__init__()
+        self.persisted = persisted
+
+    async def on_operation(self) -> AsyncIterator[None]:
+        context = self.execution_context
+        context.query = await self.persisted.document(context.query, context.operation_extensions)
+        yield
+
+
+def persisted_queries(settings: Settings) -> Callable[[], SchemaExtension]:
+    """The per-request extension factory for these settings (one store per schema)."""
+    store: QueryStore = (
+        RedisQueryStore(settings.redis_url, maxsize=settings.persisted_queries_max)
+        if settings.redis_url
+        else LocalQueryStore(settings.persisted_queries_max)
+    )
+    persisted = PersistedQueries(
+        manifest=load_manifest(Path(settings.trusted_documents_manifest)),
+        store=store,
+        trusted_only=settings.trusted_documents_only,
+    )
+    return lambda: PersistedQueryExtension(persisted)
+
+
+@cache
+def load_manifest(path: Path) -> dict[str, str]:
+    """hash -> document of a manifest file; empty when there is none (APQ still works)."""
+    if not path.is_absolute():
+        path = REPOSITORY / path
+    if not path.exists():
+        return {}
+    manifest = json.loads(path.read_text())
+    if manifest.get("format") != MANIFEST_FORMAT or manifest.get("version") != 1:
+        raise ValueError(f"{path} is not an {MANIFEST_FORMAT} version 1")
+    documents = {operation["id"]: operation["body"] for operation in manifest["operations"]}
+    for sha256_hash, body in documents.items():
+        if sha256_hex(body) != sha256_hash:
+            raise ValueError(f"{path}: the body of {sha256_hash} does not have that hash")
+    return documents
+
+
+class _AddTypename(Visitor):
+    """Adds `__typename` to every selection set below the root, as Apollo Client does."""
+
+    def leave_selection_set(
+        self, node: SelectionSetNode, _key: object, parent: object, *_: object
+    ) -> SelectionSetNode | None:
+        if isinstance(parent, OperationDefinitionNode):
+            return None
+        names = {s.name.value for s in node.selections if isinstance(s, FieldNode)}
+        if "__typename" in names:
+            return None
+        typename = FieldNode(name=NameNode(value="__typename"), arguments=(), directives=())
+        return SelectionSetNode(selections=(*node.selections, typename))
+
+
+def client_operation(path: Path) -> dict[str, str]:
+    """The manifest entry of one .graphql file: exactly one named operation (and its fragments)."""
+    document = parse(path.read_text())
+    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+    if len(operations) != 1 or operations[0].name is None:
+        raise ValueError(f"{path}: put exactly one named operation in each file")
+    body = print_ast(visit(document, _AddTypename()))
+    return {
+        "id": sha256_hex(body),
+        "name": operations[0].name.value,
+        "type": operations[0].operation.value,
+        "body": body,
+    }
+
+
+def client_operation_files(clients: Path = CLIENTS) -> list[Path]:
+    return sorted(p for p in clients.rglob("*.graphql") if "node_modules" not in p.parts)
+
+
+def build_manifest(clients: Path = CLIENTS) -> str:
+    """The manifest of every operation under `clients/`, in Apollo's manifest format."""
+    operations = [client_operation(path) for path in client_operation_files(clients)]
+    names = [operation["name"] for operation in operations]
+    duplicates = sorted({name for name in names if names.count(name) > 1})
+    if duplicates:
+        raise ValueError(f"operation names must be unique across clients/: {duplicates}")
+    manifest = {"format": MANIFEST_FORMAT, "version": 1, "operations": operations}
+    return json.dumps(manifest, indent=2, ensure_ascii=False) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Write clients/manifest.json from clients/.")
+    parser.add_argument("--output", type=Path, default=CLIENTS / "manifest.json")
+    parser.add_argument("--check", action="store_true", help="exit 1 when the file is stale")
+    args = parser.parse_args(argv)
+    manifest = build_manifest()
+    if args.check:
+        current = args.output.read_text() if args.output.exists() else ""
+        if current != manifest:
+            sys.stderr.write(f"{args.output} is out of date: run `make manifest` and commit it\n")
+            return 1
+        sys.stdout.write(f"{args.output} is up to date\n")
+        return 0
+    args.output.write_text(manifest)
+    sys.stdout.write(
+        f"wrote {args.output} ({len(json.loads(manifest)['operations'])} operations)\n"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
