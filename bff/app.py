@@ -11,10 +11,11 @@ from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse
-from starlette.routing import Mount, Route
+from starlette.routing import Mount, Route, WebSocketRoute
 from tortoise import connections
 
 from bff.db import close_db, init_db
+from bff.events import running_bus
 from bff.graphql.schema import build_schema
 from bff.graphql.view import GraphQLView
 from bff.internal_api.routes import internal_api_routes
@@ -51,7 +52,8 @@ def build_app(settings: Settings | None = None) -> Starlette:
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
         await init_db(settings)
         try:
-            yield
+            async with running_bus(settings):
+                yield
         finally:
             await close_db()
 
@@ -59,6 +61,7 @@ def build_app(settings: Settings | None = None) -> Starlette:
     return Starlette(
         routes=[
             Route("/graphql", graphql, methods=["GET", "POST"]),
+            WebSocketRoute("/graphql", graphql),  # subscriptions (graphql-transport-ws)
             Route("/healthz", healthz, methods=["GET"]),
             Route("/readyz", readyz, methods=["GET"]),
             Mount("/internal/v1", routes=internal_api_routes(settings)),

@@ -81,6 +81,8 @@ class Settings(BaseSettings):
 
     subscription_init_timeout: timedelta = timedelta(seconds=10)
     max_subscriptions_per_connection: int = 10
+    subscription_session_check_interval: timedelta = timedelta(seconds=60)
+    events_channel: str = "bff:events"
 
     @field_validator(
         "cors_origins",
@@ -103,6 +105,7 @@ class Settings(BaseSettings):
         "points_expiring_soon",
         "purchase_clock_skew",
         "subscription_init_timeout",
+        "subscription_session_check_interval",
         mode="before",
     )
     @classmethod

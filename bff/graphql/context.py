@@ -28,6 +28,8 @@ class Context:
     request_id: str
     client_ip: str
     loaders: Loaders = field(default_factory=Loaders)
+    # Websockets: the graphql-transport-ws connection_init payload (Strawberry fills it in).
+    connection_params: dict[str, object] | None = None
     # Filled lazily by `authentication()`: one session lookup per request at most.
     _authentication: Authentication | None = None
     _authenticated: bool = False
@@ -55,6 +57,11 @@ class Context:
     async def session(self) -> Session | None:
         auth = await self.authentication()
         return auth.session if auth else None
+
+    def remember_authentication(self, authentication: Authentication | None) -> None:
+        """Use this session for the rest of the request (a websocket: the whole connection)."""
+        self._authentication = authentication
+        self._authenticated = True
 
     def forget_authentication(self) -> None:
         """Drop the cached session, e.g. after logout or a new login in this request."""

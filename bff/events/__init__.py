@@ -1,0 +1,34 @@
+"""Real-time events: a bus (in-process, or Redis pub/sub across processes) and after-commit
+publishing. Domain code queues events inside `transaction()`:
+
+    async with events.transaction():
+        ...  # writes
+        events.publish_after_commit(events.points_balance_changed(member_id))
+"""
+
+from bff.events.bus import EventBus, EventStream
+from bff.events.commit import publish_after_commit, transaction
+from bff.events.event import (
+    Event,
+    EventKind,
+    card_status_changed,
+    points_balance_changed,
+    session_revoked,
+)
+from bff.events.runtime import create_bus, get_bus, publish, running_bus
+
+__all__ = [
+    "Event",
+    "EventBus",
+    "EventKind",
+    "EventStream",
+    "card_status_changed",
+    "create_bus",
+    "get_bus",
+    "points_balance_changed",
+    "publish",
+    "publish_after_commit",
+    "running_bus",
+    "session_revoked",
+    "transaction",
+]

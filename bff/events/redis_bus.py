@@ -1,0 +1,81 @@
+"""The event bus over Redis pub/sub: every process publishes to and listens on one channel."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from contextlib import suppress
+from typing import TYPE_CHECKING
+
+import redis.asyncio as redis
+from redis.exceptions import RedisError
+
+from bff.events.bus import EventBus
+from bff.events.event import Event
+
+if TYPE_CHECKING:
+    from redis.asyncio.client import PubSub
+
+logger = logging.getLogger("bff.events")
+
+RECONNECT_DELAY_SECONDS = 1.0
+
+
+class RedisEventBus(EventBus):
+    """Publishes to one Redis channel; a listener task delivers what arrives to local subscribers.
+
+    One channel for all members rather than one per member: the process subscribes once at
+    start, so a subscription opened later cannot miss an event while a SUBSCRIBE is in flight,
+    and subscribing costs Redis nothing per websocket. Each process receives every event and
+    drops those of members it has no subscriber for, which is cheap at notification sizes.
+    """
+
+    def __init__(self, url: str, channel: str) -> None:
+        super().__init__()
+        self.channel = channel
+        self._redis = redis.from_url(url)
+        self._pubsub: PubSub | None = None
+        self._listener: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        self._pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
+        await self._pubsub.subscribe(self.channel)
+        self._listener = asyncio.create_task(self._listen(self._pubsub), name="bff-event-bus")
+
+    async def stop(self) -> None:
+        if self._listener is not None:
+            self._listener.cancel()
+            with suppress(asyncio.CancelledError):
+                await self._listener
+            self._listener = None
+        if self._pubsub is not None:
+            await self._pubsub.aclose()  # type: ignore[no-untyped-call]  # unannotated upstream
+            self._pubsub = None
+        await self._redis.aclose()
+
+    async def publish(self, event: Event) -> None:
+        try:
+            await self._redis.publish(self.channel, event.to_json())
+        except RedisError:
+            # The change is committed; a lost notification only delays a live update (clients
+            # read the state again when they reconnect), so the caller's request still succeeds.
+            logger.exception("could not publish %s for member %s", event.kind, event.member_id)
+
+    async def _listen(self, pubsub: PubSub) -> None:
+        while True:
+            try:
+                message = await pubsub.get_message(timeout=None)
+            except (RedisError, OSError):
+                # redis-py reconnects and subscribes again on the next read; events published
+                # meanwhile are lost (pub/sub is at-most-once), see README "Real time".
+                logger.exception("event bus lost Redis; retrying")
+                await asyncio.sleep(RECONNECT_DELAY_SECONDS)
+                continue
+            if message is None or message.get("type") != "message":
+                continue
+            try:
+                event = Event.from_json(message["data"])
+            except (ValueError, KeyError, TypeError):
+                logger.warning("ignoring a malformed event on %s", self.channel)
+                continue
+            self.deliver(event)

@@ -1,0 +1,1 @@
+"""GraphQL subscriptions over graphql-transport-ws: connection auth and per-member streams."""
