@@ -7,6 +7,7 @@ import logging
 import sys
 from contextvars import ContextVar
 from datetime import UTC, datetime
+from typing import TextIO
 
 request_id_var: ContextVar[str] = ContextVar("request_id", default="-")
 
@@ -36,16 +37,21 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(payload, default=str)
 
 
-def configure_logging(*, json_lines: bool, level: str) -> None:
-    handler = logging.StreamHandler(sys.stderr)
+def make_handler(stream: TextIO, *, json_lines: bool) -> logging.Handler:
+    """A handler that stamps each record with the request id: JSON lines or readable text."""
+    handler = logging.StreamHandler(stream)
     handler.addFilter(RequestIdFilter())
     handler.setFormatter(
         JsonFormatter()
         if json_lines
         else logging.Formatter("%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s")
     )
+    return handler
+
+
+def configure_logging(*, json_lines: bool, level: str) -> None:
     root = logging.getLogger()
-    root.handlers[:] = [handler]
+    root.handlers[:] = [make_handler(sys.stderr, json_lines=json_lines)]
     root.setLevel(level)
     # uvicorn's own access log is replaced by ours (bff.access), which carries the request id.
     logging.getLogger("uvicorn.access").handlers[:] = []

@@ -9,8 +9,10 @@ from typing import TYPE_CHECKING
 
 import strawberry
 from graphql import GraphQLError
+from strawberry.extensions import MaskErrors
 
 from bff.errors import DomainError
+from bff.logging import request_id_var
 
 if TYPE_CHECKING:
     from bff.graphql.context import Info
@@ -76,3 +78,61 @@ class UnauthenticatedError(GraphQLError):
 
 def request_id_of(info: Info) -> str:
     return info.context.request_id
+
+
+def is_unexpected(error: GraphQLError) -> bool:
+    """An error that came from a bug or a failing dependency, not from the request itself.
+
+    Parse, validation and variable errors are GraphQL's own (no original error, or a value that
+    failed a scalar's parsing, reported against the document's nodes without a path); errors
+    raised on purpose are GraphQLErrors (UNAUTHENTICATED) or DomainErrors. Anything else raised
+    while resolving a field (it has a path), or outside any node, is unexpected.
+    """
+    original = error.original_error
+    if original is None or isinstance(original, GraphQLError | DomainError):
+        return False
+    return error.path is not None or not error.nodes
+
+
+def log_errors(errors: Sequence[GraphQLError]) -> None:
+    """Unexpected errors with their stack; the client's mistakes at debug level only."""
+    for error in errors:
+        if is_unexpected(error):
+            logger.error(
+                "unexpected error at %s: %s",
+                ".".join(map(str, error.path or ())) or "-",
+                error.message,
+                exc_info=error.original_error,
+            )
+        else:
+            logger.debug("GraphQL error: %s", error.message)
+
+
+class MaskUnexpectedErrors(MaskErrors):
+    """Unexpected errors become one generic message naming the request id (to find the log
+    line); DomainErrors that escape a resolver keep their message and code; the rest (syntax,
+    validation, variables, UNAUTHENTICATED) pass unchanged, so they stay readable."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            should_mask_error=lambda error: (
+                is_unexpected(error) or isinstance(error.original_error, DomainError)
+            )
+        )
+
+    def anonymise_error(self, error: GraphQLError) -> GraphQLError:
+        original = error.original_error
+        if isinstance(original, DomainError):
+            return GraphQLError(
+                original.message,
+                nodes=error.nodes,
+                path=error.path,
+                extensions={"code": original.code, "field": original.field},
+            )
+        request_id = request_id_var.get()
+        return GraphQLError(
+            f"Unexpected error. Quote request id {request_id} when you report it.",
+            nodes=error.nodes,
+            path=error.path,
+            extensions={"code": "INTERNAL_SERVER_ERROR", "requestId": request_id},
+        )

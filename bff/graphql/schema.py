@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import strawberry
+from graphql import GraphQLError, NoSchemaIntrospectionCustomRule
 from strawberry.extensions import (
+    AddValidationRules,
     MaxAliasesLimiter,
     MaxTokensLimiter,
     ParserCache,
@@ -12,10 +16,16 @@ from strawberry.extensions import (
 )
 from strawberry.schema.config import StrawberryConfig
 
+from bff.graphql.errors import MaskUnexpectedErrors, log_errors
 from bff.graphql.identity.queries import IdentityQuery
+from bff.graphql.limits import max_directives_rule
 from bff.graphql.node import NodeQuery
 from bff.graphql.persisted import persisted_queries
 from bff.settings import Settings
+
+if TYPE_CHECKING:
+    from graphql import ASTValidationRule
+    from strawberry.types import ExecutionContext
 
 
 @strawberry.type
@@ -23,18 +33,35 @@ class Query(IdentityQuery, NodeQuery):
     pass
 
 
+class Schema(strawberry.Schema):
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        """Called before masking, so the log gets the original error and its stack."""
+        del execution_context
+        log_errors(errors)
+
+
 def build_schema(settings: Settings) -> strawberry.Schema:
     """The executable schema with the limits and switches these settings ask for."""
+    # The rule classes are made once, so ValidationCache (keyed by the rules) hits across requests.
+    rules: list[type[ASTValidationRule]] = [
+        *QueryDepthLimiter(max_depth=settings.max_query_depth).validation_rules,
+        *MaxAliasesLimiter(max_alias_count=settings.max_aliases).validation_rules,
+        max_directives_rule(settings.max_directives),
+    ]
+    if not settings.introspection_enabled:
+        rules.append(NoSchemaIntrospectionCustomRule)
     # Factories: Strawberry builds fresh extensions per request; the caches live at module level.
     extensions = [
         persisted_queries(settings),  # first: it supplies the document the others read
         lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
-        lambda: QueryDepthLimiter(max_depth=settings.max_query_depth),
-        lambda: MaxAliasesLimiter(max_alias_count=settings.max_aliases),
+        lambda: AddValidationRules(rules),
+        MaskUnexpectedErrors,
         lambda: ParserCache(maxsize=512),
         lambda: ValidationCache(maxsize=512),
     ]
-    return strawberry.Schema(
+    return Schema(
         query=Query,
         extensions=extensions,
         config=StrawberryConfig(

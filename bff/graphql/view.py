@@ -1,11 +1,22 @@
-"""The `/graphql` endpoint: Strawberry's ASGI view with our context."""
+"""The `/graphql` endpoint: Strawberry's ASGI view, speaking GraphQL over HTTP as the spec says.
+
+Strawberry answers `application/json` only. This view also answers
+`application/graphql-response+json` to clients that accept it, with the spec's status codes
+(400 and no `data` entry for a request that never reached execution), and turns every refusal
+into a JSON GraphQL error instead of plain text.
+"""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from cross_web import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
+from strawberry.http.parse_content_type import parse_content_type
+from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types.unset import UnsetType
 
@@ -14,11 +25,46 @@ from bff.graphql.realtime.connection import authenticate_connection
 
 if TYPE_CHECKING:
     import strawberry
-    from starlette.requests import Request
-    from starlette.responses import Response
+    from cross_web import AsyncHTTPRequestAdapter
+    from starlette.types import Receive, Scope, Send
     from starlette.websockets import WebSocket
+    from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 
     from bff.settings import Settings
+
+GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
+JSON = "application/json"
+
+
+def negotiate_media_type(accept: str) -> str:
+    """`application/graphql-response+json` when the client prefers it, else `application/json`.
+
+    Clients that send no Accept, `*/*` or only `application/json` are the older ones the spec
+    keeps on `application/json`.
+    """
+    quality = {GRAPHQL_RESPONSE_JSON: 0.0, JSON: 0.0}
+    for media_range in accept.split(","):
+        media_type, params = parse_content_type(media_range)
+        try:
+            q = float(params.get("q", "1"))
+        except ValueError:
+            q = 0.0
+        if media_type in quality:
+            quality[media_type] = max(quality[media_type], q)
+        elif media_type in {"*/*", "application/*"}:
+            quality[JSON] = max(quality[JSON], q)
+    preferred = quality[GRAPHQL_RESPONSE_JSON]
+    return GRAPHQL_RESPONSE_JSON if preferred > 0 and preferred >= quality[JSON] else JSON
+
+
+def is_request_error(result: GraphQLHTTPResponse) -> bool:
+    """The operation never ran (syntax, validation or variable errors): no error has a path."""
+    errors = result.get("errors")
+    return (
+        result.get("data") is None
+        and bool(errors)
+        and all(isinstance(error, dict) and "path" not in error for error in errors or ())
+    )
 
 
 class GraphQLView(GraphQL[Context, None]):
@@ -52,3 +98,84 @@ class GraphQLView(GraphQL[Context, None]):
             request_id=request.scope.get("state", {}).get("request_id", "-"),
             client_ip=client.host if client else "unknown",
         )
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await super().__call__(scope, receive, send)
+            return
+        request = Request(scope, receive)
+        try:
+            response = await self.run(request)
+        except HTTPException as error:
+            response = self.error_response(request, error)
+        await response(scope, receive, send)
+
+    def error_response(self, request: Request, error: HTTPException) -> Response:
+        """A refusal before execution, as a GraphQL error in the negotiated media type."""
+        status, headers = error.status_code, {}
+        if isinstance(error.__cause__, InvalidOperationTypeError) and request.method == "GET":
+            # The spec: a mutation over GET is 405, and says where to send it instead.
+            status, headers = 405, {"Allow": "POST"}
+        media_type = negotiate_media_type(request.headers.get("accept", ""))
+        body = self.encode_json({"errors": [{"message": error.reason}]})
+        return Response(body, status_code=status, headers=headers, media_type=media_type)
+
+    async def get_sub_response(self, request: Request | WebSocket) -> Response:
+        sub_response = await super().get_sub_response(request)
+        sub_response.media_type = negotiate_media_type(request.headers.get("accept", ""))
+        return sub_response
+
+    def create_response(
+        self,
+        response_data: GraphQLHTTPResponse | list[GraphQLHTTPResponse],
+        sub_response: Response,
+    ) -> Response:
+        status = 200
+        for result in response_data if isinstance(response_data, list) else [response_data]:
+            if is_request_error(result):
+                # "If an error was raised before execution begins, the data entry should not be
+                # present in the result" (GraphQL spec, Response).
+                result.pop("data", None)
+                if sub_response.media_type == GRAPHQL_RESPONSE_JSON and not isinstance(
+                    response_data, list
+                ):
+                    status = 400
+        response = Response(
+            self.encode_json(response_data),
+            status_code=sub_response.status_code or status,
+            media_type=sub_response.media_type or JSON,
+        )
+        response.headers.raw.extend(sub_response.headers.raw)
+        if sub_response.background:
+            response.background = sub_response.background
+        return response
+
+    async def parse_http_body(
+        self, request: AsyncHTTPRequestAdapter
+    ) -> GraphQLRequestData | list[GraphQLRequestData]:
+        """Strawberry's parsing, after refusing what it would let through or crash on."""
+        if request.method == "POST":
+            content_type, _ = parse_content_type(request.content_type or "")
+            if content_type != JSON:
+                raise HTTPException(
+                    415, "Send the operation as JSON, with Content-Type: application/json."
+                )
+            # Starlette caches the body, so Strawberry reads it again for free.
+            self.check_request_shape(self.parse_json(await request.get_body()))
+        return await super().parse_http_body(request)
+
+    def check_request_shape(self, body: object) -> None:
+        operations = body if isinstance(body, list) else [body]
+        if not operations:
+            raise HTTPException(400, "The batch is empty: send at least one operation.")
+        for operation in operations:
+            if not isinstance(operation, dict):
+                raise HTTPException(
+                    400,
+                    "The body must be a JSON object with a `query`, or a list of them (a batch).",
+                )
+            name = operation.get("operationName")
+            if name is not None and not isinstance(name, str):
+                raise HTTPException(
+                    400, "The GraphQL operation's `operationName` must be a string or null."
+                )
