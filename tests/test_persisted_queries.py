@@ -3,13 +3,19 @@ the parse/validation caches."""
 
 from __future__ import annotations
 
+import asyncio
 import json
+import socket
 import uuid
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
+import uvicorn
+from starlette.applications import Starlette
 from strawberry.extensions.parser_cache import _get_parse_cache
 from strawberry.extensions.validation_cache import _get_validate_cache
 
@@ -264,3 +270,84 @@ def test_the_committed_manifest_matches_the_client_operations(capsys):
     code = manifest_command(["--check"])
 
     assert code == 0, capsys.readouterr().err
+
+
+APOLLO_TEST = Path(__file__).resolve().parent.parent / "clients" / "apq-test"
+
+
+@asynccontextmanager
+async def serving(application: Starlette) -> AsyncIterator[str]:
+    """Serve the app with uvicorn on a free loopback port of this event loop; yields its URL."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    # The database is already open (session app), so the server skips the lifespan.
+    server = uvicorn.Server(uvicorn.Config(application, lifespan="off", log_config=None))
+    task = asyncio.create_task(server.serve(sockets=[sock]))
+    while not server.started:  # noqa: ASYNC110 (uvicorn offers a flag, no event)
+        await asyncio.sleep(0.01)
+    try:
+        yield f"http://127.0.0.1:{port}/graphql"
+    finally:
+        server.should_exit = True
+        await task
+        sock.close()
+
+
+async def apollo(*args: str) -> dict[str, Any]:
+    """Run clients/apq-test/run.mjs (Apollo Client from npm: `npm ci` in that folder first)."""
+    assert (APOLLO_TEST / "node_modules" / "@apollo" / "client").is_dir(), (
+        "run `npm ci --prefix clients/apq-test` first"
+    )
+    process = await asyncio.create_subprocess_exec(
+        "node",
+        "run.mjs",
+        *args,
+        cwd=APOLLO_TEST,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await process.communicate()
+    assert process.returncode == 0, err.decode()
+    result: dict[str, Any] = json.loads(out)
+    return result
+
+
+async def test_apollo_clients_persisted_query_link_registers_then_sends_hashes_only(app):
+    """Apollo's link: hash alone (miss), then text with hash, then hash alone over POST and GET."""
+    _, token = await signed_in_member(email="apollo@example.com")
+
+    async with serving(app) as url:
+        run = await apollo("apq", url, token)
+
+    requests = run["requests"]
+    assert [(r["method"], r["sentQuery"], r["errorCode"]) for r in requests] == [
+        ("POST", False, "PERSISTED_QUERY_NOT_FOUND"),
+        ("POST", True, None),
+        ("POST", False, None),
+        ("GET", False, None),
+    ]
+    assert len({r["sha256Hash"] for r in requests}) == 1
+    for name in ("first", "second", "get"):
+        assert run["results"][name]["data"]["me"]["email"] == "apollo@example.com"
+
+
+async def test_apollo_client_runs_manifest_operations_and_is_refused_others_in_trusted_mode(
+    app, database_url, clients_dir
+):
+    """With ids from the manifest, Apollo's operation runs; its own ad-hoc operation is refused."""
+    _, token = await signed_in_member(email="apollo-trusted@example.com")
+    manifest = clients_dir / "manifest.json"
+    manifest.write_text(build_manifest(clients_dir))
+    settings = make_settings(
+        database_url, trusted_documents_only=True, trusted_documents_manifest=str(manifest)
+    )
+
+    async with serving(build_app(settings)) as url:
+        run = await apollo("trusted", url, token, str(manifest))
+
+    assert run["results"]["trusted"]["data"]["me"]["email"] == "apollo-trusted@example.com"
+    assert run["results"]["untrusted"]["data"] is None
+    assert "clients/manifest.json" in run["results"]["untrusted"]["error"]
+    assert [r["errorCode"] for r in run["requests"]] == [None, "TRUSTED_DOCUMENT_REQUIRED"]
+    assert not any(r["sentQuery"] for r in run["requests"])
