@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
+from bff import events
 from bff.cards.codes import code_hash, code_matches, generate_code, is_valid_code
 from bff.cards.models import Card, CardStatus
 from bff.cards.numbers import generate_number, normalize_number
@@ -80,7 +81,7 @@ async def attach_card(
 ) -> Card:
     """Link a card whose code was verified, and hand the member what the card earned alone."""
     now = now or datetime.now(UTC)
-    async with in_transaction():
+    async with events.transaction():
         # Card row first, then member row: the order every writer of both uses.
         card = await Card.select_for_update().get(id=card_id)
         member = await Member.select_for_update().get(id=member_id)
@@ -105,14 +106,18 @@ async def attach_card(
         # Owner attribution only: the amounts stay as recorded.
         for model in (Purchase, PointsEntry, PointsLot):
             await model.filter(card_id=card.id, member_id__isnull=True).update(member_id=member_id)
+        events.publish_after_commit(events.points_balance_changed(member_id))
         return card
 
 
 async def set_card_status(*, member_id: int, card_id: int, status: CardStatus) -> Card:
     """Deactivate (lost, stolen) or activate one of the member's cards. NOT_FOUND otherwise."""
-    updated = await Card.filter(id=card_id, member_id=member_id).update(status=status)
-    if not updated:
-        raise DomainError("NOT_FOUND", "You have no card with this id.", field="cardId")
+    async with events.transaction():
+        updated = await Card.filter(id=card_id, member_id=member_id).update(status=status)
+        if not updated:
+            raise DomainError("NOT_FOUND", "You have no card with this id.", field="cardId")
+        event = events.card_status_changed(member_id=member_id, card_id=card_id)
+        events.publish_after_commit(event)
     return await Card.get(id=card_id)
 
 

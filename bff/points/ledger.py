@@ -14,8 +14,8 @@ from decimal import Decimal
 
 from tortoise.functions import Sum
 from tortoise.queryset import QuerySet
-from tortoise.transactions import in_transaction
 
+from bff import events
 from bff.cards.models import Card
 from bff.errors import DomainError
 from bff.identity.models import Member
@@ -103,6 +103,8 @@ async def expire_due(*, account: Account, now: datetime) -> None:
         ]
     )
     await PointsLot.filter(id__in=[lot.id for lot in due]).update(remaining=0)
+    if account.member_id is not None:
+        events.publish_after_commit(events.points_balance_changed(account.member_id))
 
 
 async def redeem(
@@ -231,14 +233,14 @@ async def settle_expiries(*, account: Account, now: datetime) -> None:
     """Materialise due expiries before reading history: a cheap check, then the locked write."""
     if not await account.lots().filter(remaining__gt=0, expires_at__lte=now).exists():
         return
-    async with in_transaction():
+    async with events.transaction():
         await account.lock()
         await expire_due(account=account, now=now)
 
 
 async def read_balance(*, account: Account, now: datetime, expiring_soon: timedelta) -> Balance:
     """The balance as of `now`, with due expiries written first, all under the account lock."""
-    async with in_transaction():
+    async with events.transaction():
         await account.lock()
         await expire_due(account=account, now=now)
         return await compute_balance(account=account, now=now, expiring_soon=expiring_soon)

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 from tortoise.transactions import in_transaction
 
+from bff import events
 from bff.cards.models import Card
 from bff.errors import DomainError
 from bff.identity.models import Member, ProgramStatus
@@ -35,7 +36,7 @@ async def leave_program(*, member: Member, now: datetime | None = None) -> int:
     """Opt out (the password is checked by the caller): refused while cards are linked, else
     every point is forfeited and exclusive activations lapse. Returns the points forfeited."""
     now = now or datetime.now(UTC)
-    async with in_transaction():
+    async with events.transaction():
         current = await Member.select_for_update().get(id=member.id)
         if current.program_status is not ProgramStatus.ENROLLED:
             raise DomainError("NOT_ENROLLED", "You are not in the loyalty program.")
@@ -50,5 +51,6 @@ async def leave_program(*, member: Member, now: datetime | None = None) -> int:
         forfeited = await forfeit_all(account=Account(member_id=member.id), now=now)
         await lapse_exclusive_activations(member_id=member.id, now=now)
         await Member.filter(id=member.id).update(program_status=ProgramStatus.OPTED_OUT)
+        events.publish_after_commit(events.points_balance_changed(member.id))
     member.program_status = ProgramStatus.OPTED_OUT
     return forfeited

@@ -9,8 +9,8 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 from tortoise.exceptions import IntegrityError
-from tortoise.transactions import in_transaction
 
+from bff import events
 from bff.cards.models import Card, CardStatus
 from bff.errors import DomainError
 from bff.points import ledger
@@ -71,7 +71,7 @@ async def record_purchase(
     if replay is not None:
         return replay
     try:
-        async with in_transaction():
+        async with events.transaction():
             purchase = await _record(
                 request=request,
                 fingerprint=fingerprint,
@@ -157,4 +157,6 @@ async def _record(
         )
     if card.last_used_at is None or card.last_used_at < occurred_at:
         await Card.filter(id=card.id).update(last_used_at=occurred_at)
+    if card.member_id is not None:
+        events.publish_after_commit(events.points_balance_changed(card.member_id))
     return purchase
