@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-stamp
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test test-postgres lint format typecheck schema schema-check contract migrations check bench clean
+.PHONY: venv run test test-postgres lint format typecheck schema schema-check contract migrations audit check bench clean
 
 $(STAMP): pyproject.toml requirements.lock
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is needed")'
@@ -14,6 +14,9 @@ $(STAMP): pyproject.toml requirements.lock
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c requirements.lock -e '.[dev]'
 	@touch $(STAMP)
+
+## venv: create .venv and install the pinned dependencies (every other target does it too)
+venv: $(STAMP)
 
 ## run: migrate the SQLite database, load demo data when it is new, serve with GraphiQL
 run: $(STAMP)
@@ -49,6 +52,10 @@ schema-check: $(STAMP)
 contract: $(STAMP)
 	$(BIN)/python ../shared/tools/check_contract.py schema.graphql ../shared/contract.graphql
 
+## audit: the graphql-http audit (GraphQL over HTTP spec) against a freshly served BFF (needs node)
+audit: $(STAMP)
+	.ci/http-audit
+
 ## migrations: write a migration for model changes (tortoise makemigrations)
 migrations: $(STAMP)
 	$(BIN)/tortoise makemigrations
@@ -59,4 +66,4 @@ bench: $(STAMP)
 	$(BIN)/python -m bench
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .ci/node_modules
