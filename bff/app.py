@@ -55,7 +55,9 @@ def build_app(settings: Settings | None = None) -> Starlette:
             async with running_bus(settings):
                 yield
         finally:
+            # uvicorn runs this after in-flight requests finished (or --graceful-timeout passed).
             await close_db()
+            logger.info("database connections closed")
 
     graphql = GraphQLView(build_schema(settings), settings)
     return Starlette(

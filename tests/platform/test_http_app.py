@@ -1,4 +1,4 @@
-"""The HTTP app: health, readiness, request ids, security headers."""
+"""The HTTP app: health, readiness, request ids, security headers, CORS."""
 
 from __future__ import annotations
 
@@ -62,3 +62,71 @@ async def test_me_answers_for_a_bearer_session(client):
 
     assert body["data"]["me"]["email"] == "me@example.com"
     assert member.id
+
+
+async def test_a_preflight_from_an_allowed_origin_may_send_credentials(client):
+    """The SPA's origin (CORS_ORIGINS) gets its preflight answered, credentials included."""
+
+    response = await client.options(
+        "/graphql",
+        headers={
+            "Origin": "http://web.example",
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "content-type",
+        },
+    )
+
+    assert response.status_code == 200
+    assert response.headers["access-control-allow-origin"] == "http://web.example"
+    assert response.headers["access-control-allow-credentials"] == "true"
+    assert "POST" in response.headers["access-control-allow-methods"]
+
+
+async def test_a_preflight_from_another_origin_is_refused(client):
+    """Any origin not in CORS_ORIGINS is refused and gets no CORS grant."""
+
+    response = await client.options(
+        "/graphql",
+        headers={
+            "Origin": "https://evil.example",
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "content-type",
+        },
+    )
+
+    assert response.status_code == 400
+    assert "access-control-allow-origin" not in response.headers
+
+
+async def test_a_simple_request_from_an_allowed_origin_exposes_the_request_id(client):
+    """The SPA can read X-Request-ID from responses to report it."""
+
+    response = await client.post(
+        "/graphql", json={"query": "{ __typename }"}, headers={"Origin": "http://web.example"}
+    )
+
+    assert response.headers["access-control-allow-origin"] == "http://web.example"
+    assert response.headers["access-control-expose-headers"] == "X-Request-ID"
+
+
+async def test_hsts_is_sent_in_production_only(client, client_with):
+    """Strict-Transport-Security pins HTTPS in production; development stays on plain HTTP."""
+    production = await client_with(bff_env="production")
+
+    in_development = await client.get("/healthz")
+    in_production = await production.get("/healthz")
+
+    assert "strict-transport-security" not in in_development.headers
+    assert in_production.headers["strict-transport-security"] == (
+        "max-age=63072000; includeSubDomains"
+    )
+
+
+async def test_graphql_responses_carry_the_request_id_too(client):
+    """Refusals and results alike echo the request id."""
+
+    ok = await client.post("/graphql", json={"query": "{ __typename }"})
+    refused = await client.post("/graphql", content=b"{", headers={"X-Request-ID": "bad-1"})
+
+    assert len(ok.headers["x-request-id"]) == 32
+    assert refused.headers["x-request-id"] == "bad-1"

@@ -1,0 +1,173 @@
+"""The operator's command line: help, schema drift check, configuration check, serve."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from bff.cli import run
+from bff.settings import get_settings
+
+
+@pytest.fixture
+def environment(monkeypatch, tmp_path):
+    """Settings read afresh from the environment, with no .env file around."""
+    monkeypatch.chdir(tmp_path)
+    get_settings.cache_clear()
+    yield monkeypatch
+    get_settings.cache_clear()
+
+
+def test_help_lists_every_command(capsys):
+    """`bff --help` names what an operator can do."""
+
+    with pytest.raises(SystemExit) as exited:
+        run(["--help"])
+
+    out = capsys.readouterr().out
+    assert exited.value.code == 0
+    for command in (
+        "serve",
+        "migrate",
+        "seed-demo",
+        "export-schema",
+        "check-config",
+        "generate-secrets",
+    ):
+        assert command in out
+
+
+def test_export_schema_check_passes_when_the_file_matches_the_code(tmp_path, capsys):
+    """A schema file written by export-schema is up to date."""
+    path = tmp_path / "schema.graphql"
+    run(["export-schema", "--output", str(path)])
+
+    code = run(["export-schema", "--check", str(path)])
+
+    assert code == 0
+    assert "is up to date" in capsys.readouterr().out
+
+
+def test_export_schema_check_fails_with_a_diff_when_the_file_drifted(tmp_path, capsys):
+    """A schema file that differs from the code fails the check and shows the difference."""
+    path = tmp_path / "schema.graphql"
+    run(["export-schema", "--output", str(path)])
+    path.write_text(path.read_text().replace("type Query {", "type Query {\n  removed: Int"))
+
+    code = run(["export-schema", "--check", str(path)])
+
+    captured = capsys.readouterr()
+    assert code == 1
+    assert "-  removed: Int" in captured.out
+    assert "run `make schema` and commit it" in captured.err
+
+
+def test_check_config_accepts_development_defaults(environment, capsys):
+    """Development runs with defaults: exit 0."""
+
+    code = run(["check-config"])
+
+    assert code == 0
+    assert capsys.readouterr().out.strip() == "development: ok"
+
+
+def test_check_config_names_each_unsafe_production_setting(environment, capsys):
+    """Production with defaults exits 1 and lists the settings to fix."""
+    environment.setenv("BFF_ENV", "production")
+
+    code = run(["check-config"])
+
+    out = capsys.readouterr().out
+    assert code == 1
+    assert "SECRET_KEY" in out
+    assert "DATABASE_URL" in out
+    assert out.strip().endswith("production: not runnable")
+
+
+def test_check_config_accepts_a_complete_production_configuration(environment, capsys):
+    """Production with real secrets and PostgreSQL exits 0."""
+    for name, value in {
+        "BFF_ENV": "production",
+        "SECRET_KEY": "s" * 48,
+        "TOTP_ENCRYPTION_KEYS": "k" * 44,
+        "DATABASE_URL": "postgres://bff@db/bff",
+        "INTERNAL_API_KEYS": "store-key",
+    }.items():
+        environment.setenv(name, value)
+
+    code = run(["check-config"])
+
+    assert code == 0
+    assert capsys.readouterr().out.strip() == "production: ok"
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def _wait_until_ready(url: str, server: subprocess.Popen[bytes]) -> None:
+    for _ in range(150):
+        if server.poll() is not None:
+            pytest.fail("the server exited during start-up")
+        try:
+            if httpx.get(url, timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            time.sleep(0.2)
+    pytest.fail(f"the server did not become ready at {url}")
+
+
+def test_serve_shuts_down_gracefully_on_sigterm_and_closes_the_database(tmp_path):
+    """SIGTERM lets uvicorn finish, run the lifespan's shutdown (closing the pool) and exit.
+
+    uvicorn re-raises the signal once shut down, so the exit status is the usual -SIGTERM.
+    """
+    env = {
+        **os.environ,
+        "BFF_ENV": "development",
+        "DATABASE_URL": f"sqlite://{tmp_path / 'serve.sqlite3'}",
+        "LOG_LEVEL": "INFO",
+    }
+    bff = [sys.executable, "-m", "bff.cli"]
+    subprocess.run(  # noqa: S603 (our own command line)
+        [*bff, "migrate"], env=env, cwd=tmp_path, check=True, capture_output=True
+    )
+    port = _free_port()
+    log = tmp_path / "server.log"
+    with log.open("wb") as output:
+        server = subprocess.Popen(  # noqa: S603 (our own command line)
+            [*bff, "serve", "--port", str(port), "--graceful-timeout", "5"],
+            env=env,
+            cwd=tmp_path,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            _wait_until_ready(f"http://127.0.0.1:{port}/readyz", server)
+            answered = httpx.post(
+                f"http://127.0.0.1:{port}/graphql", json={"query": "{ __typename }"}
+            )
+
+            server.send_signal(signal.SIGTERM)
+            code = server.wait(timeout=30)
+        finally:
+            if server.poll() is None:
+                server.kill()
+                server.wait()
+
+    lines = Path(log).read_text()
+    assert answered.json() == {"data": {"__typename": "Query"}}
+    assert code == -signal.SIGTERM
+    assert "Application shutdown complete." in lines
+    assert "database connections closed" in lines
