@@ -17,10 +17,12 @@ from strawberry.extensions import (
 from strawberry.schema.config import StrawberryConfig
 
 from bff.graphql.errors import MaskUnexpectedErrors, log_errors
+from bff.graphql.identity.mutations import IdentityMutation
 from bff.graphql.identity.queries import IdentityQuery
 from bff.graphql.limits import max_directives_rule
 from bff.graphql.node import NodeQuery
 from bff.graphql.persisted import persisted_queries
+from bff.graphql.profile.mutations import ProfileMutation
 from bff.settings import Settings
 
 if TYPE_CHECKING:
@@ -30,6 +32,11 @@ if TYPE_CHECKING:
 
 @strawberry.type
 class Query(IdentityQuery, NodeQuery):
+    pass
+
+
+@strawberry.type
+class Mutation(IdentityMutation, ProfileMutation):
     pass
 
 
@@ -63,6 +70,7 @@ def build_schema(settings: Settings) -> strawberry.Schema:
     ]
     return Schema(
         query=Query,
+        mutation=Mutation,
         extensions=extensions,
         config=StrawberryConfig(
             disable_field_suggestions=not settings.introspection_enabled,

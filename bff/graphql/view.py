@@ -21,6 +21,7 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types.unset import UnsetType
 
 from bff.graphql.context import Context
+from bff.graphql.identity.cookies import cross_site_refusal
 from bff.graphql.realtime.connection import authenticate_connection
 
 if TYPE_CHECKING:
@@ -90,6 +91,8 @@ class GraphQLView(GraphQL[Context, None]):
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
     ) -> Context:
+        if isinstance(request, Request) and (refusal := cross_site_refusal(request, self.settings)):
+            raise HTTPException(403, refusal)  # CSRF: a cookie request from a foreign site
         client = request.client
         return Context(
             request=request,

@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Protocol
 
-from bff.identity.models import Member, Session
-from bff.identity.tokens import token_hash
+from bff.identity.models import Member, Session, SessionTransport
+from bff.identity.tokens import new_token, token_hash
 
 if TYPE_CHECKING:
     from starlette.requests import HTTPConnection
@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 # Writing last_seen_at on every request would turn each read into a write; a minute is precise
 # enough for the idle timeout.
 LAST_SEEN_RESOLUTION = timedelta(minutes=1)
+USER_AGENT_MAX_LENGTH = 512
 
 
 class HasConnection(Protocol):
@@ -73,3 +74,39 @@ async def authenticate_request(context: HasConnection) -> Authentication | None:
     if token is None:
         return None
     return await authenticate_token(token, settings=context.settings)
+
+
+def clip_user_agent(user_agent: str | None) -> str | None:
+    return user_agent[:USER_AGENT_MAX_LENGTH] if user_agent else None
+
+
+async def start_session(
+    *, member_id: int, transport: SessionTransport, user_agent: str | None, settings: Settings
+) -> tuple[Session, str]:
+    """A new session with a fresh token (returned once, stored only as its hash)."""
+    now = datetime.now(UTC)
+    token = new_token()
+    session = await Session.create(
+        member_id=member_id,
+        token_hash=token_hash(token),
+        transport=transport,
+        created_at=now,
+        last_seen_at=now,
+        expires_at=now + settings.session_absolute_lifetime,
+        user_agent=clip_user_agent(user_agent),
+    )
+    return session, token
+
+
+async def end_session(*, session_id: int) -> None:
+    await Session.filter(id=session_id, revoked_at__isnull=True).update(
+        revoked_at=datetime.now(UTC)
+    )
+
+
+async def end_other_sessions(*, member_id: int, keep_session_id: int | None) -> None:
+    """Revoke every live session of the member but the one making this request."""
+    query = Session.filter(member_id=member_id, revoked_at__isnull=True)
+    if keep_session_id is not None:
+        query = query.exclude(id=keep_session_id)
+    await query.update(revoked_at=datetime.now(UTC))

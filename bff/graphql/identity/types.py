@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from enum import Enum
 from typing import Self
 
 import strawberry
+from strawberry.scalars import JSON
 
+from bff.graphql.context import Info
+from bff.graphql.errors import UserError
 from bff.graphql.points.member_fields import MemberLoyaltyFields
+from bff.graphql.profile.types import Preferences
 from bff.graphql.relay import Node, to_global_id
 from bff.identity import models
 
@@ -34,6 +39,34 @@ class SessionTransport(Enum):
             "'Authorization: Bearer <token>' (mobile)."
         ),
     )
+
+
+@strawberry.type
+class Session(Node):
+    id: strawberry.ID
+    created_at: datetime
+    last_seen_at: datetime
+    expires_at: datetime
+    user_agent: str | None
+    current: bool = strawberry.field(description="True for the session that made this request.")
+
+    @classmethod
+    def from_model(cls, session: models.Session, *, current_session_id: int | None) -> Self:
+        return cls(
+            id=to_global_id("Session", session.id),
+            created_at=session.created_at,
+            last_seen_at=session.last_seen_at,
+            expires_at=session.expires_at,
+            user_agent=session.user_agent,
+            current=session.id == current_session_id,
+        )
+
+
+async def live_sessions_of(info: Info, member_id: int) -> list[models.Session]:
+    """The member's sessions that still authenticate (the loader leaves idleness to us)."""
+    rows = await info.context.loaders.live_sessions_by_member_id.load(member_id)
+    idle_since = datetime.now(UTC) - info.context.settings.session_idle_timeout
+    return [row for row in rows if row.last_seen_at > idle_since]
 
 
 @strawberry.type
@@ -64,3 +97,134 @@ class Member(MemberLoyaltyFields, Node):
             program_status=ProgramStatus(member.program_status.value),
             two_factor_enabled=member.totp_enabled_at is not None,
         )
+
+    @strawberry.field(description="The member's live sessions, most recently used first.")
+    async def sessions(self, info: Info) -> list[Session]:
+        session = await info.context.session()
+        if session is None or session.member_id != self.pk:
+            return []  # only the member themself sees their devices
+        rows = await live_sessions_of(info, self.pk)
+        return [Session.from_model(row, current_session_id=session.id) for row in rows]
+
+    @strawberry.field
+    async def preferences(self, info: Info) -> Preferences:
+        row = await info.context.loaders.preferences_by_member_id.load(self.pk)
+        return Preferences.from_model(row)
+
+    @strawberry.field(
+        description=(
+            "Everything the portal holds on the member (profile, preferences, consent history, "
+            "sessions, cards, purchases, points ledger) as one JSON document. Only for the "
+            "signed-in member themself."
+        )
+    )
+    async def data_export(self, info: Info) -> JSON | None:
+        from bff.profile.export import export_member_data  # noqa: PLC0415 (loads loyalty models)
+
+        member = await info.context.require_member()
+        if member.id != self.pk:
+            return None
+        return JSON(await export_member_data(member_id=member.id))
+
+
+@strawberry.type
+class AuthPayload:
+    member: Member | None = None
+    token: str | None = strawberry.field(default=None, description="Only for BEARER sessions.")
+    two_factor_challenge: str | None = strawberry.field(
+        default=None,
+        description=(
+            "Set instead of a session when the member has two-factor authentication on: pass it "
+            "to verifyTwoFactor."
+        ),
+    )
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class MemberPayload:
+    member: Member | None = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class LogoutPayload:
+    ok: bool
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class TwoFactorSetupPayload:
+    secret: str | None = None
+    provisioning_uri: str | None = strawberry.field(
+        default=None, description="otpauth:// URI for authenticator apps."
+    )
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class ConfirmTwoFactorSetupPayload:
+    recovery_codes: list[str] | None = strawberry.field(
+        default=None, description="Ten one-time recovery codes, shown only once."
+    )
+    member: Member | None = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class CloseAccountPayload:
+    ok: bool
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.input
+class RegisterInput:
+    email: str
+    password: str
+    first_name: str
+    last_name: str
+    phone: str | None = None
+    company_name: str | None = None
+    tax_id: str | None = None
+    accept_terms: bool
+    session_transport: SessionTransport | None = SessionTransport.COOKIE
+
+
+@strawberry.input
+class LoginInput:
+    email: str
+    password: str
+    session_transport: SessionTransport | None = SessionTransport.COOKIE
+
+
+@strawberry.input
+class VerifyTwoFactorInput:
+    challenge: str
+    code: str = strawberry.field(description="A 6-digit TOTP code or one unused recovery code.")
+
+
+@strawberry.input
+class ChangePasswordInput:
+    current_password: str
+    new_password: str
+
+
+@strawberry.input
+class RevokeSessionInput:
+    session_id: strawberry.ID
+
+
+@strawberry.input
+class ConfirmTwoFactorSetupInput:
+    code: str
+
+
+@strawberry.input
+class DisableTwoFactorInput:
+    password: str
+    code: str
+
+
+@strawberry.input
+class CloseAccountInput:
+    password: str

@@ -1,0 +1,192 @@
+"""Throttling of guessable secrets (passwords, 2FA codes, card codes) per account and address.
+
+Every attempt is counted *before* its secret is checked, with one atomic increment in the shared
+store, so attempts packed into one request (aliases, batches) or spread over processes cannot all
+pass the check before their failures are written. A success clears the account's count; failures
+beyond `throttle_free_failures` are slowed down, and beyond `throttle_max_failures` (never more
+than 100) the key is locked until `throttle_window` has passed since its last counted attempt.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+from datetime import UTC, datetime
+from enum import StrEnum
+from functools import cache
+from typing import TYPE_CHECKING, Protocol
+
+from tortoise.expressions import F, Q
+
+from bff.errors import DomainError
+from bff.identity.models import ThrottleCounter
+
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
+
+    from bff.settings import Settings
+
+# NIST SP 800-63B 5.2.2: no more than 100 consecutive failed attempts on one account.
+HARD_MAX_FAILURES = 100
+# Many members can share one address (offices, mobile carriers): it gets more room.
+ADDRESS_ALLOWANCE = 10
+FIRST_DELAY_SECONDS = 0.25
+
+
+class Factor(StrEnum):
+    PASSWORD = "password"  # noqa: S105 (a factor name)
+    TOTP = "totp"
+    RECOVERY_CODE = "recovery_code"
+    CARD_CODE = "card_code"
+
+
+class CounterStore(Protocol):
+    """Counts per key; `increment` is atomic and stops counting once a key is over `limit`."""
+
+    async def increment(self, key: str, *, limit: int) -> int: ...
+    async def count(self, key: str) -> int: ...
+    async def clear(self, key: str) -> None: ...
+
+
+class DatabaseCounters:
+    """Counters in the `throttle_counter` table: shared by every process on the database."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.window = settings.throttle_window
+
+    async def increment(self, key: str, *, limit: int) -> int:
+        now = datetime.now(UTC)
+        await ThrottleCounter.bulk_create(
+            [ThrottleCounter(key=key, failures=0, updated_at=now)], ignore_conflicts=True
+        )
+        # A key quiet for a whole window starts over: the lock is temporary.
+        await ThrottleCounter.filter(key=key, updated_at__lt=now - self.window).update(
+            failures=0, locked_until=None
+        )
+        # One UPDATE ... SET failures = failures + 1: concurrent attempts each add their own.
+        await ThrottleCounter.filter(Q(key=key) & Q(failures__lte=limit)).update(
+            failures=F("failures") + 1, updated_at=now
+        )
+        counter = await ThrottleCounter.get(key=key)
+        if counter.failures > limit and counter.locked_until is None:
+            await ThrottleCounter.filter(key=key).update(locked_until=now + self.window)
+        return counter.failures
+
+    async def count(self, key: str) -> int:
+        counter = await ThrottleCounter.get_or_none(key=key)
+        if counter is None or counter.updated_at < datetime.now(UTC) - self.window:
+            return 0
+        return counter.failures
+
+    async def clear(self, key: str) -> None:
+        await ThrottleCounter.filter(key=key).delete()
+
+
+_INCREMENT_SCRIPT = """
+local current = tonumber(redis.call('GET', KEYS[1]) or '0')
+if current > tonumber(ARGV[1]) then return current end
+current = redis.call('INCR', KEYS[1])
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
+return current
+"""
+
+
+class RedisCounters:
+    """Counters in Redis (when REDIS_URL is set), expiring a window after the last attempt."""
+
+    def __init__(self, redis: Redis, settings: Settings, *, prefix: str = "bff:throttle:") -> None:
+        self.redis = redis
+        self.prefix = prefix
+        self.window_ms = int(settings.throttle_window.total_seconds() * 1000)
+        self._increment = redis.register_script(_INCREMENT_SCRIPT)
+
+    async def increment(self, key: str, *, limit: int) -> int:
+        result = await self._increment(keys=[self.prefix + key], args=[limit, self.window_ms])
+        return int(result)
+
+    async def count(self, key: str) -> int:
+        value = await self.redis.get(self.prefix + key)
+        return int(value or 0)
+
+    async def clear(self, key: str) -> None:
+        await self.redis.delete(self.prefix + key)
+
+
+class Throttle:
+    """`check` before testing a secret, then `record_success` or `record_failure`."""
+
+    def __init__(self, store: CounterStore, settings: Settings) -> None:
+        self.store = store
+        self.free_failures = settings.throttle_free_failures
+        self.max_failures = min(settings.throttle_max_failures, HARD_MAX_FAILURES)
+        self.max_delay = settings.throttle_max_delay_seconds
+        self._key_secret = settings.secret_key.get_secret_value().encode()
+
+    def _key(self, factor: str, kind: str, value: str) -> str:
+        # Keyed hashes: the table holds no email or address, and keys cannot be guessed.
+        digest = hmac.new(self._key_secret, f"{kind}:{value}".encode(), hashlib.sha256)
+        return f"{factor}:{kind}:{digest.hexdigest()[:40]}"
+
+    def _keys(
+        self, factor: str, account: str | None, address: str | None
+    ) -> list[tuple[str, int, int]]:
+        """(key, failures before the lock, failures before delays) for each key of an attempt."""
+        keys = []
+        if account is not None:
+            key = self._key(factor, "account", account)
+            keys.append((key, self.max_failures, self.free_failures))
+        if address is not None:
+            key = self._key(factor, "address", address)
+            keys.append(
+                (key, self.max_failures * ADDRESS_ALLOWANCE, self.free_failures * ADDRESS_ALLOWANCE)
+            )
+        return keys
+
+    async def check(self, *, factor: str, account: str | None, address: str | None) -> None:
+        """Count this attempt; TOO_MANY_ATTEMPTS when the account or address is over its limit."""
+        for key, limit, _ in self._keys(factor, account, address):
+            if await self.store.increment(key, limit=limit) > limit:
+                raise DomainError("TOO_MANY_ATTEMPTS", "Too many failed attempts. Try again later.")
+
+    async def record_failure(
+        self, *, factor: str, account: str | None, address: str | None
+    ) -> None:
+        """The attempt failed (it is already counted): slow the caller down past the free ones."""
+        if self.max_delay <= 0:
+            return
+        over = 0
+        for key, _, free in self._keys(factor, account, address):
+            over = max(over, await self.store.count(key) - free)
+        if over > 0:
+            await asyncio.sleep(min(self.max_delay, FIRST_DELAY_SECONDS * 2 ** (over - 1)))
+
+    async def record_success(
+        self, *, factor: str, account: str | None, address: str | None = None
+    ) -> None:
+        """The secret was right: the account's consecutive failures start over (not the address)."""
+        del address  # one good account must not reset an address that is guessing others
+        if account is not None:
+            await self.store.clear(self._key(factor, "account", account))
+
+    async def forget_account(self, *, account: str) -> None:
+        """Drop every counter of an account (closure erases it)."""
+        for factor in Factor:
+            await self.store.clear(self._key(factor, "account", account))
+
+
+@cache
+def _redis_client(url: str) -> Redis:
+    from redis.asyncio import Redis  # noqa: PLC0415 (only with REDIS_URL)
+
+    return Redis.from_url(url)
+
+
+def throttle_for(settings: Settings) -> Throttle:
+    """The throttle of these settings: Redis when REDIS_URL is set, else the database."""
+    store: CounterStore
+    if settings.redis_url:
+        store = RedisCounters(_redis_client(settings.redis_url), settings)
+    else:
+        store = DatabaseCounters(settings)
+    return Throttle(store, settings)

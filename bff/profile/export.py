@@ -1,0 +1,112 @@
+"""The member's data export: everything the portal holds on them, as one JSON document."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from bff.cards.models import Card
+from bff.identity.models import Member, Session
+from bff.points.models import PointsEntry, Purchase
+from bff.profile.models import ConsentEvent, Preferences
+
+EXPORT_FORMAT_VERSION = 1
+
+
+def _time(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+async def export_member_data(*, member_id: int) -> dict[str, Any]:
+    """Profile, preferences, consent history, sessions, cards, purchases and points ledger."""
+    member = await Member.get(id=member_id)
+    preferences = await Preferences.get_or_none(member_id=member_id)
+    consents = await ConsentEvent.filter(member_id=member_id).order_by("occurred_at", "id")
+    sessions = await Session.filter(member_id=member_id).order_by("created_at", "id")
+    cards = await Card.filter(member_id=member_id).order_by("linked_at", "id")
+    purchases = (
+        await Purchase.filter(member_id=member_id)
+        .select_related("card")
+        .order_by("occurred_at", "id")
+    )
+    receipts = {purchase.id: purchase.receipt_id for purchase in purchases}
+    entries = await PointsEntry.filter(member_id=member_id).order_by("occurred_at", "id")
+    return {
+        "formatVersion": EXPORT_FORMAT_VERSION,
+        "exportedAt": datetime.now(UTC).isoformat(),
+        "profile": {
+            "email": member.email,
+            "firstName": member.first_name,
+            "lastName": member.last_name,
+            "phone": member.phone,
+            "companyName": member.company_name,
+            "taxId": member.tax_id,
+            "programStatus": member.program_status.value,
+            "programJoinedAt": _time(member.program_joined_at),
+            "termsVersion": member.terms_version,
+            "termsAcceptedAt": _time(member.terms_accepted_at),
+            "twoFactorEnabled": member.totp_enabled_at is not None,
+            "createdAt": _time(member.created_at),
+        },
+        "preferences": None
+        if preferences is None
+        else {
+            "notifyByEmail": preferences.notify_by_email,
+            "notifyBySms": preferences.notify_by_sms,
+            "notifyByPush": preferences.notify_by_push,
+            "marketingByEmail": preferences.marketing_by_email,
+            "marketingBySms": preferences.marketing_by_sms,
+            "marketingByPush": preferences.marketing_by_push,
+            "updatedAt": _time(preferences.updated_at),
+        },
+        "marketingConsentHistory": [
+            {
+                "channel": event.channel.value,
+                "granted": event.granted,
+                "occurredAt": _time(event.occurred_at),
+            }
+            for event in consents
+        ],
+        "sessions": [
+            {
+                "transport": session.transport.value,
+                "createdAt": _time(session.created_at),
+                "lastSeenAt": _time(session.last_seen_at),
+                "expiresAt": _time(session.expires_at),
+                "revokedAt": _time(session.revoked_at),
+                "userAgent": session.user_agent,
+            }
+            for session in sessions
+        ],
+        "cards": [
+            {
+                "number": card.number,
+                "label": card.label,
+                "status": card.status.value,
+                "linkedAt": _time(card.linked_at),
+                "lastUsedAt": _time(card.last_used_at),
+            }
+            for card in cards
+        ],
+        "purchases": [
+            {
+                "receiptId": purchase.receipt_id,
+                "cardNumber": purchase.card.number,
+                "storeId": purchase.store_id,
+                "total": str(purchase.total),
+                "occurredAt": _time(purchase.occurred_at),
+                "pointsEarned": purchase.points_earned,
+                "pointsRedeemed": purchase.points_redeemed,
+            }
+            for purchase in purchases
+        ],
+        "pointsLedger": [
+            {
+                "kind": entry.kind.value,
+                "amount": entry.amount,
+                "occurredAt": _time(entry.occurred_at),
+                "receiptId": receipts.get(entry.purchase_id) if entry.purchase_id else None,
+            }
+            for entry in entries
+        ],
+    }

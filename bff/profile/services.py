@@ -1,0 +1,142 @@
+"""Profile changes, notification preferences with consent history, and account closure."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from tortoise.transactions import in_transaction
+
+from bff.cards.models import Card
+from bff.errors import DomainError, DomainErrors
+from bff.identity.accounts import confirm_password
+from bff.identity.models import Member, RecoveryCode, Session, TwoFactorChallenge
+from bff.identity.throttle import throttle_for
+from bff.identity.validation import clean_company, clean_name, normalise_phone, normalise_tax_id
+from bff.offers.models import Offer, OfferActivation
+from bff.points.models import PointsEntry, PointsLot, Purchase
+from bff.profile.models import Channel, ConsentEvent, Preferences
+from bff.settings import Settings
+
+_MARKETING_CHANNELS = {
+    "marketing_by_email": Channel.EMAIL,
+    "marketing_by_sms": Channel.SMS,
+    "marketing_by_push": Channel.PUSH,
+}
+_NOTIFY_FIELDS = ("notify_by_email", "notify_by_sms", "notify_by_push")
+
+
+@dataclass(frozen=True)
+class ProfileChanges:
+    """None leaves a field as it is; an empty string clears an optional one."""
+
+    first_name: str | None = None
+    last_name: str | None = None
+    phone: str | None = None
+    company_name: str | None = None
+    tax_id: str | None = None
+
+
+def _clean_profile(changes: ProfileChanges) -> dict[str, str | None]:
+    errors: list[DomainError] = []
+    cleaned: dict[str, str | None] = {}
+    checks: dict[str, tuple[str | None, Callable[[str], str | None]]] = {
+        "first_name": (
+            changes.first_name,
+            lambda v: clean_name(v, field="firstName", label="first name"),
+        ),
+        "last_name": (
+            changes.last_name,
+            lambda v: clean_name(v, field="lastName", label="last name"),
+        ),
+        "phone": (changes.phone, lambda v: normalise_phone(v) if v.strip() else None),
+        "company_name": (changes.company_name, clean_company),
+        "tax_id": (changes.tax_id, lambda v: normalise_tax_id(v) if v.strip() else None),
+    }
+    for name, (value, check) in checks.items():
+        if value is None:
+            continue
+        try:
+            cleaned[name] = check(value)
+        except DomainError as error:
+            errors.append(error)
+    if errors:
+        raise DomainErrors(errors)
+    return cleaned
+
+
+async def update_profile(*, member: Member, changes: ProfileChanges) -> Member:
+    cleaned = _clean_profile(changes)
+    if cleaned:
+        await Member.filter(id=member.id).update(**cleaned, updated_at=datetime.now(UTC))
+        await member.refresh_from_db()
+    return member
+
+
+async def update_preferences(*, member_id: int, changes: dict[str, bool | None]) -> Preferences:
+    """Set the given switches; each marketing switch that changes is recorded with its time."""
+    now = datetime.now(UTC)
+    wanted = {name: value for name, value in changes.items() if value is not None}
+    async with in_transaction():
+        await Preferences.bulk_create(
+            [Preferences(member_id=member_id, updated_at=now)], ignore_conflicts=True
+        )
+        preferences = await Preferences.select_for_update().get(member_id=member_id)
+        events = [
+            ConsentEvent(
+                member_id=member_id, channel=channel, granted=wanted[name], occurred_at=now
+            )
+            for name, channel in _MARKETING_CHANNELS.items()
+            if name in wanted and getattr(preferences, name) != wanted[name]
+        ]
+        for name in (*_NOTIFY_FIELDS, *_MARKETING_CHANNELS):
+            if name in wanted:
+                setattr(preferences, name, wanted[name])
+        preferences.updated_at = now
+        await preferences.save()
+        if events:
+            await ConsentEvent.bulk_create(events)
+    return preferences
+
+
+async def close_account(
+    *, member: Member, password: str, client_ip: str, settings: Settings
+) -> None:
+    """Erase the member's personal data and end every session; the ledger stays, detached.
+
+    The member row stays as an anonymous tombstone (closed_at set, every personal field empty),
+    so the email is free to register again and no login can reach it.
+    """
+    await confirm_password(member=member, password=password, client_ip=client_ip, settings=settings)
+    email = member.email
+    now = datetime.now(UTC)
+    async with in_transaction():
+        locked = await Member.select_for_update().get(id=member.id)
+        if locked.closed_at is not None:
+            return
+        await Member.filter(id=member.id).update(
+            email=None,
+            password_hash=None,
+            first_name="",
+            last_name="",
+            phone=None,
+            company_name=None,
+            tax_id=None,
+            totp_secret=None,
+            totp_pending_secret=None,
+            totp_enabled_at=None,
+            totp_last_step=None,
+            closed_at=now,
+            updated_at=now,
+        )
+        for personal in (Session, TwoFactorChallenge, RecoveryCode, ConsentEvent, Preferences):
+            await personal.filter(member_id=member.id).delete()
+        await OfferActivation.filter(member_id=member.id).delete()
+        await Offer.filter(member_id=member.id).delete()
+        # Accounting keeps purchases and points, but no longer knows whose they were.
+        await Card.filter(member_id=member.id).update(member_id=None, label=None, linked_at=None)
+        for detached in (Purchase, PointsEntry, PointsLot):
+            await detached.filter(member_id=member.id).update(member_id=None)
+    if email:
+        await throttle_for(settings).forget_account(account=email)
