@@ -81,7 +81,11 @@ def build_app(settings: Settings | None = None) -> Starlette:
                 expose_headers=["X-Request-ID"],
                 max_age=600,
             ),
-            Middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes),
+            Middleware(
+                BodySizeLimitMiddleware,
+                max_bytes=settings.max_body_bytes,
+                timeout=settings.request_body_timeout.total_seconds(),
+            ),
         ],
         lifespan=lifespan,
     )

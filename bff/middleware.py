@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 import time
@@ -112,11 +113,14 @@ class SecurityHeadersMiddleware:
 
 
 class BodySizeLimitMiddleware:
-    """Refuse request bodies over `max_bytes` with 413, by header or while streaming."""
+    """Refuse request bodies over `max_bytes` with 413 (by header or while streaming), and
+    bodies that stall for `timeout` seconds between chunks with 408, so a slow or endless
+    upload never holds a request open."""
 
-    def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, *, max_bytes: int, timeout: float) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.timeout = timeout
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -124,19 +128,9 @@ class BodySizeLimitMiddleware:
             return
         declared = dict(scope["headers"]).get(b"content-length")
         if declared is not None and (not declared.isdigit() or int(declared) > self.max_bytes):
-            await self._refuse(scope, receive, send)
+            await self._refuse(scope, receive, send, _BodyTooLargeError())
             return
-        received = 0
         response_started = False
-
-        async def limited_receive() -> Message:
-            nonlocal received
-            message = await receive()
-            if message["type"] == "http.request":
-                received += len(message.get("body", b""))
-                if received > self.max_bytes:
-                    raise _BodyTooLargeError
-            return message
 
         async def tracking_send(message: Message) -> None:
             nonlocal response_started
@@ -144,19 +138,60 @@ class BodySizeLimitMiddleware:
                 response_started = True
             await send(message)
 
+        guarded = _GuardedReceive(receive, max_bytes=self.max_bytes, timeout=self.timeout)
         try:
-            await self.app(scope, limited_receive, tracking_send)
-        except _BodyTooLargeError:
+            await self.app(scope, guarded, tracking_send)
+        except _BodyError as error:
             if not response_started:
-                await self._refuse(scope, receive, send)
+                await self._refuse(scope, receive, send, error)
 
-    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send, error: _BodyError) -> None:
+        if isinstance(error, _BodyTimeoutError):
+            message = f"The request body did not arrive within {self.timeout:g} seconds."
+        else:
+            message = f"Request body is larger than {self.max_bytes} bytes."
         response = JSONResponse(
-            {"errors": [{"message": f"Request body is larger than {self.max_bytes} bytes."}]},
-            status_code=413,
+            {"errors": [{"message": message}]},
+            status_code=error.status_code,
+            headers={"Connection": "close"},
         )
         await response(scope, receive, send)
 
 
-class _BodyTooLargeError(Exception):
-    pass
+class _GuardedReceive:
+    """`receive` with a byte budget and a deadline per body chunk."""
+
+    def __init__(self, receive: Receive, *, max_bytes: int, timeout: float) -> None:
+        self.receive = receive
+        self.max_bytes = max_bytes
+        self.timeout = timeout
+        self.received = 0
+        self.body_complete = False
+
+    async def __call__(self) -> Message:
+        if self.body_complete:
+            # After the body, receive() only waits for a disconnect: no deadline then.
+            return await self.receive()
+        try:
+            async with asyncio.timeout(self.timeout):
+                message = await self.receive()
+        except TimeoutError:
+            raise _BodyTimeoutError from None
+        if message["type"] == "http.request":
+            self.received += len(message.get("body", b""))
+            if self.received > self.max_bytes:
+                raise _BodyTooLargeError
+            self.body_complete = not message.get("more_body", False)
+        return message
+
+
+class _BodyError(Exception):
+    status_code = 400
+
+
+class _BodyTooLargeError(_BodyError):
+    status_code = 413
+
+
+class _BodyTimeoutError(_BodyError):
+    status_code = 408

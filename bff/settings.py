@@ -46,6 +46,7 @@ class Settings(BaseSettings):
     )
     trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=list)
     max_body_bytes: int = 1_000_000
+    request_body_timeout: timedelta = timedelta(seconds=10)
     max_query_depth: int = 12
     max_aliases: int = 30
     max_tokens: int = 2_000
@@ -105,6 +106,7 @@ class Settings(BaseSettings):
         "points_expiring_soon",
         "purchase_clock_skew",
         "subscription_init_timeout",
+        "request_body_timeout",
         "subscription_session_check_interval",
         mode="before",
     )

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+from datetime import timedelta
 
 import pytest
 
@@ -71,6 +73,22 @@ async def test_a_streamed_body_over_the_size_limit_is_413(client, settings):
 
     assert response.status_code == 413
     assert "larger than" in errors_of(response)[0]
+
+
+async def test_a_body_that_stops_arriving_is_408_instead_of_a_hung_request(client_with):
+    """REQUEST_BODY_TIMEOUT frees a request whose client stopped sending its body."""
+    impatient = await client_with(request_body_timeout=timedelta(seconds=0.2))
+
+    async def stalled():
+        yield b'{"query": "'
+        await asyncio.Event().wait()  # the client never sends the rest
+
+    response = await impatient.post(
+        "/graphql", content=stalled(), headers={"Content-Type": "application/json"}
+    )
+
+    assert response.status_code == 408
+    assert errors_of(response) == ["The request body did not arrive within 0.2 seconds."]
 
 
 async def test_an_unknown_operation_name_is_400(client):
