@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from tortoise.exceptions import IntegrityError
-from tortoise.transactions import in_transaction
 
 from bff import events
 from bff.cards.codes import code_hash, code_matches, generate_code, is_valid_code
@@ -14,9 +13,11 @@ from bff.cards.models import Card, CardStatus
 from bff.cards.numbers import generate_number, normalize_number
 from bff.errors import DomainError
 from bff.identity.models import Member, ProgramStatus
+from bff.identity.throttle import Factor, throttle_for
 from bff.points.models import PointsEntry, PointsLot, Purchase
 from bff.settings import Settings
 
+MAX_LABEL_LENGTH = 60
 # A generated number colliding with an issued one is rare (10^10 numbers): a few tries suffice.
 _GENERATION_ATTEMPTS = 5
 
@@ -123,7 +124,7 @@ async def set_card_status(*, member_id: int, card_id: int, status: CardStatus) -
 
 async def unlink_card(*, member_id: int, card_id: int) -> None:
     """Unlink one of the member's cards; the points it brought stay with the member."""
-    async with in_transaction():
+    async with events.transaction():
         card = await Card.select_for_update().get_or_none(id=card_id, member_id=member_id)
         if card is None:
             raise DomainError("NOT_FOUND", "You have no card with this id.", field="cardId")
@@ -134,6 +135,44 @@ async def linked_cards(*, member_id: int) -> list[Card]:
     return await Card.filter(member_id=member_id).order_by("linked_at", "id")
 
 
-def normalize_link_input(*, number: str, code: str) -> tuple[str, str]:
-    """The normalized number (CARD_INVALID_NUMBER) and the trimmed code."""
-    return normalize_number(number), code.strip()
+async def link_card(
+    *,
+    member_id: int,
+    number: str,
+    verification_code: str,
+    label: str | None,
+    client_address: str | None,
+    settings: Settings,
+    now: datetime | None = None,
+) -> Card:
+    """Link the card with this number and code to the member.
+
+    CARD_INVALID_NUMBER, NOT_ENROLLED, TOO_MANY_ATTEMPTS, CARD_NOT_FOUND (unknown number and wrong
+    code alike), CARD_ALREADY_LINKED, CARD_LIMIT_REACHED. Code attempts are throttled per member,
+    per card and per client address, and counted before the code is checked.
+    """
+    number = normalize_number(number)
+    label = (label or "").strip() or None
+    if label is not None and len(label) > MAX_LABEL_LENGTH:
+        raise DomainError(
+            "INVALID_INPUT", f"Use at most {MAX_LABEL_LENGTH} characters.", field="label"
+        )
+    member = await Member.get(id=member_id)
+    if member.program_status is not ProgramStatus.ENROLLED:
+        raise DomainError("NOT_ENROLLED", "Join the loyalty program to link a card.")
+    throttle = throttle_for(settings)
+    keys = [(f"member:{member_id}", client_address), (f"card:{number}", None)]
+    for account, address in keys:
+        await throttle.check(factor=Factor.CARD_CODE, account=account, address=address)
+    card = await verify_card_code(number=number, code=verification_code.strip(), settings=settings)
+    if card is None:
+        for account, address in keys:
+            await throttle.record_failure(factor=Factor.CARD_CODE, account=account, address=address)
+        raise DomainError(
+            "CARD_NOT_FOUND", "No card has this number and verification code.", field="number"
+        )
+    for account, address in keys:
+        await throttle.record_success(factor=Factor.CARD_CODE, account=account, address=address)
+    return await attach_card(
+        member_id=member_id, card_id=card.id, label=label, settings=settings, now=now
+    )

@@ -4,11 +4,52 @@ from __future__ import annotations
 
 from functools import cached_property
 
+from bff.graphql.cards.loaders import CardByIdLoader, CardsByMemberLoader
 from bff.graphql.identity.loaders import LiveSessionsByMemberIdLoader, PreferencesByMemberIdLoader
+from bff.graphql.offers.loaders import OfferActivatedByMemberAndOfferLoader, OfferByIdLoader
+from bff.graphql.points.loaders import (
+    EntriesPageByKeyLoader,
+    PointsBalanceByMemberLoader,
+    PurchaseByIdLoader,
+    TransactionsPageByKeyLoader,
+)
 
 
 class Loaders:
     """The loaders of one request, each made on first use."""
+
+    # Loyalty
+    @cached_property
+    def card_by_id(self) -> CardByIdLoader:
+        return CardByIdLoader()
+
+    @cached_property
+    def cards_by_member(self) -> CardsByMemberLoader:
+        return CardsByMemberLoader()
+
+    @cached_property
+    def purchase_by_id(self) -> PurchaseByIdLoader:
+        return PurchaseByIdLoader()
+
+    @cached_property
+    def transactions_page(self) -> TransactionsPageByKeyLoader:
+        return TransactionsPageByKeyLoader()
+
+    @cached_property
+    def points_entries_page(self) -> EntriesPageByKeyLoader:
+        return EntriesPageByKeyLoader()
+
+    @cached_property
+    def points_balance_by_member(self) -> PointsBalanceByMemberLoader:
+        return PointsBalanceByMemberLoader()
+
+    @cached_property
+    def offer_by_id(self) -> OfferByIdLoader:
+        return OfferByIdLoader()
+
+    @cached_property
+    def offer_activated(self) -> OfferActivatedByMemberAndOfferLoader:
+        return OfferActivatedByMemberAndOfferLoader()
 
     # Identity and profile
     @cached_property

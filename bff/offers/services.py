@@ -14,6 +14,8 @@ from bff.identity.models import Member, ProgramStatus
 from bff.offers.models import Offer, OfferActivation
 from bff.points.paging import keyset_page
 
+NOT_AVAILABLE = "This offer is not available to you now."
+
 
 @dataclass(frozen=True)
 class Viewer:
@@ -92,9 +94,7 @@ async def activate_offer(*, member: Member, offer_id: int, now: datetime | None 
     now = now or datetime.now(UTC)
     offer = await visible_offers(viewer=Viewer.of(member), now=now).filter(id=offer_id).first()
     if offer is None:
-        raise DomainError(
-            "OFFER_NOT_AVAILABLE", "This offer is not available to you now.", field="offerId"
-        )
+        raise DomainError("OFFER_NOT_AVAILABLE", NOT_AVAILABLE, field="offerId")
     try:
         await OfferActivation.create(offer_id=offer.id, member_id=member.id, activated_at=now)
     except IntegrityError:

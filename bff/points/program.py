@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from tortoise.transactions import in_transaction
-
 from bff import events
 from bff.cards.models import Card
 from bff.errors import DomainError
+from bff.identity.accounts import confirm_password
 from bff.identity.models import Member, ProgramStatus
 from bff.offers.services import lapse_exclusive_activations
 from bff.points.ledger import Account, forfeit_all
+from bff.settings import Settings
 
 
 async def join_program(*, member: Member, accept_rules: bool, now: datetime | None = None) -> None:
@@ -21,7 +21,7 @@ async def join_program(*, member: Member, accept_rules: bool, now: datetime | No
         raise DomainError(
             "TERMS_NOT_ACCEPTED", "Accept the program rules to join.", field="acceptRules"
         )
-    async with in_transaction():
+    async with events.transaction():
         current = await Member.select_for_update().get(id=member.id)
         if current.program_status is ProgramStatus.ENROLLED:
             raise DomainError("ALREADY_ENROLLED", "You are already in the loyalty program.")
@@ -32,9 +32,23 @@ async def join_program(*, member: Member, accept_rules: bool, now: datetime | No
     member.program_joined_at = now
 
 
+async def opt_out(
+    *,
+    member: Member,
+    password: str,
+    client_ip: str,
+    settings: Settings,
+    now: datetime | None = None,
+) -> int:
+    """Opt out after the password (throttled like a login): INVALID_CREDENTIALS, NOT_ENROLLED,
+    CARDS_STILL_LINKED. Returns the points forfeited."""
+    await confirm_password(member=member, password=password, client_ip=client_ip, settings=settings)
+    return await leave_program(member=member, now=now)
+
+
 async def leave_program(*, member: Member, now: datetime | None = None) -> int:
-    """Opt out (the password is checked by the caller): refused while cards are linked, else
-    every point is forfeited and exclusive activations lapse. Returns the points forfeited."""
+    """Opt out: refused while cards are linked, else every point is forfeited and exclusive
+    activations lapse. Returns the points forfeited."""
     now = now or datetime.now(UTC)
     async with events.transaction():
         current = await Member.select_for_update().get(id=member.id)

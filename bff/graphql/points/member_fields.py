@@ -4,7 +4,74 @@ from __future__ import annotations
 
 import strawberry
 
+from bff.graphql.cards.types import Card, transactions_connection
+from bff.graphql.context import Info
+from bff.graphql.offers.types import Offer, offers_connection
+from bff.graphql.points.loaders import BalanceKey, EntriesPageKey
+from bff.graphql.points.types import PointsBalance, PointsEntry, Transaction
+from bff.graphql.relay import (
+    Connection,
+    build_connection,
+    encode_cursor,
+    expect_global_id,
+    make_page,
+)
+from bff.offers.services import Viewer
+
 
 @strawberry.type
 class MemberLoyaltyFields:
     pk: strawberry.Private[int]
+
+    @strawberry.field
+    async def cards(self, info: Info) -> list[Card]:
+        cards = await info.context.loaders.cards_by_member.load(self.pk)
+        return [Card.from_model(card) for card in cards]
+
+    @strawberry.field
+    async def points(self, info: Info) -> PointsBalance:
+        key = BalanceKey(
+            member_id=self.pk, expiring_soon=info.context.settings.points_expiring_soon
+        )
+        return PointsBalance.from_balance(
+            await info.context.loaders.points_balance_by_member.load(key)
+        )
+
+    @strawberry.field
+    async def points_history(
+        self, info: Info, first: int | None = 20, after: str | None = None
+    ) -> Connection[PointsEntry]:
+        page = make_page(first, after, max_page_size=info.context.settings.max_page_size)
+        key = EntriesPageKey(member_id=self.pk, first=page.first, after=page.after)
+        rows = await info.context.loaders.points_entries_page.load(key)
+        return build_connection(
+            [PointsEntry.from_model(row) for row in rows],
+            [encode_cursor(row.occurred_at, row.id) for row in rows],
+            page=page,
+        )
+
+    @strawberry.field(description="Purchases on this member's cards, newest first.")
+    async def transactions(
+        self,
+        info: Info,
+        first: int | None = 20,
+        after: str | None = None,
+        card_id: strawberry.ID | None = None,
+    ) -> Connection[Transaction]:
+        card_pk = expect_global_id(card_id, "Card", field="cardId") if card_id else None
+        return await transactions_connection(
+            info, member_id=self.pk, card_id=card_pk, first=first, after=after
+        )
+
+    @strawberry.field(
+        description=(
+            "Offers this member can see: public, exclusive (ENROLLED only) and targeted to them."
+        )
+    )
+    async def offers(
+        self, info: Info, first: int | None = 20, after: str | None = None
+    ) -> Connection[Offer]:
+        viewer = Viewer.of(await info.context.require_member())
+        return await offers_connection(
+            info, viewer=viewer, public_only=False, first=first, after=after
+        )

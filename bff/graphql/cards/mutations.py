@@ -1,0 +1,75 @@
+"""Card mutations: link, activate, deactivate and unlink."""
+
+from __future__ import annotations
+
+import strawberry
+
+from bff.cards import services
+from bff.cards.models import CardStatus as CardStatusModel
+from bff.errors import DomainError
+from bff.graphql.cards.types import Card, CardPayload
+from bff.graphql.context import Info
+from bff.graphql.errors import user_error
+from bff.graphql.identity.types import Member, MemberPayload
+from bff.graphql.relay import expect_global_id
+
+
+@strawberry.input
+class LinkCardInput:
+    number: str
+    verification_code: str = strawberry.field(
+        description="The code printed on the card; proves possession."
+    )
+    label: str | None = None
+
+
+@strawberry.input
+class CardIdInput:
+    card_id: strawberry.ID
+
+
+async def _set_status(info: Info, card_id: strawberry.ID, status: CardStatusModel) -> CardPayload:
+    member = await info.context.require_member()
+    try:
+        pk = expect_global_id(card_id, "Card", field="cardId")
+        card = await services.set_card_status(member_id=member.id, card_id=pk, status=status)
+    except DomainError as error:
+        return CardPayload(card=None, user_errors=[user_error(error)])
+    return CardPayload(card=Card.from_model(card), user_errors=[])
+
+
+@strawberry.type
+class CardsMutation:
+    @strawberry.mutation
+    async def link_card(self, info: Info, input: LinkCardInput) -> CardPayload:  # noqa: A002 (contract)
+        member = await info.context.require_member()
+        try:
+            card = await services.link_card(
+                member_id=member.id,
+                number=input.number,
+                verification_code=input.verification_code,
+                label=input.label,
+                client_address=info.context.client_ip,
+                settings=info.context.settings,
+            )
+        except DomainError as error:
+            return CardPayload(card=None, user_errors=[user_error(error)])
+        return CardPayload(card=Card.from_model(card), user_errors=[])
+
+    @strawberry.mutation
+    async def activate_card(self, info: Info, input: CardIdInput) -> CardPayload:  # noqa: A002 (contract)
+        return await _set_status(info, input.card_id, CardStatusModel.ACTIVE)
+
+    @strawberry.mutation
+    async def deactivate_card(self, info: Info, input: CardIdInput) -> CardPayload:  # noqa: A002 (contract)
+        return await _set_status(info, input.card_id, CardStatusModel.INACTIVE)
+
+    @strawberry.mutation
+    async def unlink_card(self, info: Info, input: CardIdInput) -> MemberPayload:  # noqa: A002 (contract)
+        member = await info.context.require_member()
+        try:
+            pk = expect_global_id(input.card_id, "Card", field="cardId")
+            await services.unlink_card(member_id=member.id, card_id=pk)
+        except DomainError as error:
+            return MemberPayload(member=None, user_errors=[user_error(error)])
+        return MemberPayload(member=Member.from_model(member), user_errors=[])

@@ -1,0 +1,30 @@
+"""Loaders of offers: by id, and whether a member has activated them."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from aiodataloader import DataLoader
+
+from bff.offers.models import Offer
+from bff.offers.services import activated_offer_ids
+
+
+class OfferByIdLoader(DataLoader[int, Offer | None]):
+    async def batch_load_fn(self, keys: list[int]) -> list[Offer | None]:
+        offers = {offer.id: offer for offer in await Offer.filter(id__in=keys)}
+        return [offers.get(key) for key in keys]
+
+
+class OfferActivatedByMemberAndOfferLoader(DataLoader[tuple[int, int], bool]):
+    """Whether (member id, offer id) has a live activation; one query per member."""
+
+    async def batch_load_fn(self, keys: list[tuple[int, int]]) -> list[bool]:
+        offers_of: dict[int, list[int]] = defaultdict(list)
+        for member_id, offer_id in keys:
+            offers_of[member_id].append(offer_id)
+        activated: set[tuple[int, int]] = set()
+        for member_id, offer_ids in offers_of.items():
+            ids = await activated_offer_ids(member_id=member_id, offer_ids=offer_ids)
+            activated.update((member_id, offer_id) for offer_id in ids)
+        return [key in activated for key in keys]

@@ -1,0 +1,92 @@
+"""GraphQL types of offers."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Self
+
+import strawberry
+
+from bff.graphql.context import Info
+from bff.graphql.errors import UserError
+from bff.graphql.node import register_node
+from bff.graphql.relay import (
+    Connection,
+    Node,
+    build_connection,
+    encode_cursor,
+    make_page,
+    to_global_id,
+)
+from bff.offers import models
+from bff.offers.services import Viewer, offers_page, visible_offers
+
+
+@strawberry.type
+class Offer(Node):
+    pk: strawberry.Private[int]
+    id: strawberry.ID
+    title: str
+    description: str
+    discount_percent: int | None
+    valid_from: datetime
+    valid_until: datetime
+    exclusive: bool = strawberry.field(
+        description="Only program members (ENROLLED) see and activate exclusive offers."
+    )
+
+    @classmethod
+    def from_model(cls, offer: models.Offer) -> Self:
+        return cls(
+            pk=offer.id,
+            id=to_global_id("Offer", offer.id),
+            title=offer.title,
+            description=offer.description,
+            discount_percent=offer.discount_percent,
+            valid_from=offer.valid_from,
+            valid_until=offer.valid_until,
+            exclusive=offer.exclusive,
+        )
+
+    @strawberry.field(
+        description="Whether the caller has activated it; false for anonymous callers."
+    )
+    async def activated(self, info: Info) -> bool:
+        member = await info.context.member()
+        if member is None:
+            return False
+        return await info.context.loaders.offer_activated.load((member.id, self.pk))
+
+
+@strawberry.type
+class OfferPayload:
+    offer: Offer | None
+    user_errors: list[UserError]
+
+
+async def offers_connection(
+    info: Info, *, viewer: Viewer, public_only: bool, first: int | None, after: str | None
+) -> Connection[Offer]:
+    """Offers `viewer` may see now, soonest-ending first."""
+    page = make_page(first, after, max_page_size=info.context.settings.max_page_size)
+    rows = await offers_page(
+        viewer=viewer,
+        first=page.first,
+        after=page.after,
+        now=datetime.now(UTC),
+        public_only=public_only,
+    )
+    return build_connection(
+        [Offer.from_model(row) for row in rows],
+        [encode_cursor(row.valid_until, row.id) for row in rows],
+        page=page,
+    )
+
+
+async def resolve_offer_node(info: Info, pk: int) -> Offer | None:
+    viewer = Viewer.of(await info.context.member())
+    offer = await visible_offers(viewer=viewer, now=datetime.now(UTC)).filter(id=pk).first()
+    return Offer.from_model(offer) if offer else None
+
+
+register_node("Offer", resolve_offer_node)

@@ -1,0 +1,87 @@
+"""Loaders of the ledger: purchases, pages of transactions and entries, balances."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from aiodataloader import DataLoader
+
+from bff.points.ledger import Account, Balance, read_balance, settle_expiries
+from bff.points.models import PointsEntry, Purchase
+from bff.points.paging import keyset_page
+
+
+@dataclass(frozen=True)
+class TransactionsPageKey:
+    """One page of a member's purchases, optionally on one card, newest first."""
+
+    member_id: int
+    card_id: int | None
+    first: int
+    after: tuple[str, int] | None
+
+
+@dataclass(frozen=True)
+class EntriesPageKey:
+    member_id: int
+    first: int
+    after: tuple[str, int] | None
+
+
+@dataclass(frozen=True)
+class BalanceKey:
+    member_id: int
+    expiring_soon: timedelta
+
+
+class PurchaseByIdLoader(DataLoader[int, Purchase | None]):
+    async def batch_load_fn(self, keys: list[int]) -> list[Purchase | None]:
+        purchases = {purchase.id: purchase for purchase in await Purchase.filter(id__in=keys)}
+        return [purchases.get(key) for key in keys]
+
+
+class TransactionsPageByKeyLoader(DataLoader[TransactionsPageKey, list[Purchase]]):
+    """Pages of purchases, keyset by (occurredAt, id) newest first: stable while new receipts
+    arrive. One query per distinct page; many cards' pages in one windowed query is issue 5's."""
+
+    async def batch_load_fn(self, keys: list[TransactionsPageKey]) -> list[list[Purchase]]:
+        pages = []
+        for key in keys:
+            queryset = Purchase.filter(member_id=key.member_id)
+            if key.card_id is not None:
+                queryset = queryset.filter(card_id=key.card_id)
+            page = keyset_page(
+                queryset, field="occurred_at", after=key.after, first=key.first, descending=True
+            )
+            pages.append(await page)
+        return pages
+
+
+class EntriesPageByKeyLoader(DataLoader[EntriesPageKey, list[PointsEntry]]):
+    """Pages of a member's ledger, newest first; due expiries are written before reading."""
+
+    async def batch_load_fn(self, keys: list[EntriesPageKey]) -> list[list[PointsEntry]]:
+        now = datetime.now(UTC)
+        pages = []
+        for key in keys:
+            await settle_expiries(account=Account(member_id=key.member_id), now=now)
+            queryset = PointsEntry.filter(member_id=key.member_id)
+            page = keyset_page(
+                queryset, field="occurred_at", after=key.after, first=key.first, descending=True
+            )
+            pages.append(await page)
+        return pages
+
+
+class PointsBalanceByMemberLoader(DataLoader[BalanceKey, Balance]):
+    async def batch_load_fn(self, keys: list[BalanceKey]) -> list[Balance]:
+        now = datetime.now(UTC)
+        return [
+            await read_balance(
+                account=Account(member_id=key.member_id),
+                now=now,
+                expiring_soon=key.expiring_soon,
+            )
+            for key in keys
+        ]

@@ -1,0 +1,185 @@
+"""me.points, me.pointsHistory and me.transactions: buckets right at every read, newest first."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from bff.points.models import EntryKind, PointsEntry
+from tests.cards.test_linking import link
+from tests.factories import signed_in_member
+from tests.graphql_client import gql
+from tests.points.store import buy, issue_card
+
+POINTS = """
+query {
+  me { points { available pending expiringSoon nextExpiryAt lifetimeEarned spent expired } }
+}
+"""
+HISTORY = """
+query History($first: Int, $after: String) {
+  me {
+    pointsHistory(first: $first, after: $after) {
+      edges { cursor node { id kind amount occurredAt transaction { receiptId card { number } } } }
+      pageInfo { hasNextPage hasPreviousPage endCursor }
+    }
+  }
+}
+"""
+TRANSACTIONS = """
+query Transactions($first: Int, $after: String, $cardId: ID) {
+  me {
+    transactions(first: $first, after: $after, cardId: $cardId) {
+      edges { cursor node { id receiptId total pointsEarned pointsRedeemed card { id } } }
+      pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
+    }
+  }
+}
+"""
+CARD_TRANSACTIONS = """
+query { me { cards { number transactions(first: 10) { edges { node { receiptId } } } } } }
+"""
+
+
+def days_ago(days: float) -> str:
+    return (datetime.now(UTC) - timedelta(days=days)).isoformat()
+
+
+async def member_with_card(client):
+    member, token = await signed_in_member()
+    number, code = await issue_card(client)
+    card = (await link(client, token, number, code))["card"]
+    return member, token, number, card["id"]
+
+
+async def test_the_buckets_show_pending_available_expiring_and_expired_points(client):
+    """Each purchase's points land in the bucket its age puts them in, with no job run."""
+    _, token, number, _ = await member_with_card(client)
+    await buy(client, number, "100.00", occurredAt=days_ago(400))  # expired
+    await buy(client, number, "200.00", occurredAt=days_ago(350))  # expiring within 30 days
+    await buy(client, number, "300.00", occurredAt=days_ago(100))  # available
+    await buy(client, number, "400.00", occurredAt=days_ago(3))  # pending
+
+    points = (await gql(client, POINTS, token=token))["data"]["me"]["points"]
+
+    assert points["available"] == 50
+    assert points["pending"] == 40
+    assert points["expiringSoon"] == 20
+    assert points["expired"] == 10
+    assert points["lifetimeEarned"] == 100
+    assert points["spent"] == 0
+    expected_expiry = datetime.now(UTC) - timedelta(days=350) + timedelta(days=365)
+    next_expiry = datetime.fromisoformat(points["nextExpiryAt"])
+    assert abs(next_expiry - expected_expiry) < timedelta(minutes=1)
+
+
+async def test_expiry_shows_as_an_expire_entry_and_the_balance_is_the_sum_of_entries(client):
+    """Reading writes the due EXPIRE entry once; the entries add up to available + pending."""
+    member, token, number, _ = await member_with_card(client)
+    await buy(client, number, "100.00", occurredAt=days_ago(400))
+    await buy(client, number, "300.00", occurredAt=days_ago(100))
+    await buy(client, number, "50.00", pointsToRedeem=5)
+
+    first = (await gql(client, POINTS, token=token))["data"]["me"]["points"]
+    second = (await gql(client, POINTS, token=token))["data"]["me"]["points"]
+
+    assert first == second
+    expires = await PointsEntry.filter(member_id=member.id, kind=EntryKind.EXPIRE)
+    assert [entry.amount for entry in expires] == [-10]
+    total = sum(entry.amount for entry in await PointsEntry.filter(member_id=member.id))
+    assert total == first["available"] + first["pending"] == 30
+    assert first["spent"] == 5
+
+
+async def test_history_is_newest_first_and_links_entries_to_their_purchases(client):
+    """EARN and REDEEM entries point at their transaction and its card."""
+    _, token, number, _ = await member_with_card(client)
+    await buy(client, number, "300.00", occurredAt=days_ago(30))
+    redeeming = await buy(client, number, "10.00", pointsToRedeem=7)
+
+    body = await gql(client, HISTORY, {"first": 10}, token=token)
+
+    edges = body["data"]["me"]["pointsHistory"]["edges"]
+    assert [(edge["node"]["kind"], edge["node"]["amount"]) for edge in edges] == [
+        ("EARN", 1),
+        ("REDEEM", -7),
+        ("EARN", 30),
+    ]
+    assert edges[1]["node"]["transaction"]["receiptId"] == redeeming["receiptId"]
+    assert edges[1]["node"]["transaction"]["card"]["number"] == number
+
+
+async def test_transaction_pages_stay_stable_while_new_purchases_arrive(client):
+    """The cursor of page one still leads to the next older purchases after a new receipt."""
+    _, token, number, _ = await member_with_card(client)
+    receipts = [
+        (await buy(client, number, "10.00", occurredAt=days_ago(10 - day)))["receiptId"]
+        for day in range(5)
+    ]
+    first_page = await gql(client, TRANSACTIONS, {"first": 2}, token=token)
+    cursor = first_page["data"]["me"]["transactions"]["pageInfo"]["endCursor"]
+
+    await buy(client, number, "10.00")
+    second_page = await gql(client, TRANSACTIONS, {"first": 2, "after": cursor}, token=token)
+
+    first_ids = [e["node"]["receiptId"] for e in first_page["data"]["me"]["transactions"]["edges"]]
+    page = second_page["data"]["me"]["transactions"]
+    assert first_ids == [receipts[4], receipts[3]]
+    assert [edge["node"]["receiptId"] for edge in page["edges"]] == [receipts[2], receipts[1]]
+    assert page["pageInfo"]["hasNextPage"] is True
+    assert page["pageInfo"]["hasPreviousPage"] is True
+
+
+async def test_transactions_can_be_filtered_by_card(client):
+    """cardId narrows me.transactions to one card; Card.transactions agrees."""
+    _, token, first_number, first_id = await member_with_card(client)
+    second_number, second_code = await issue_card(client)
+    await link(client, token, second_number, second_code)
+    on_first = await buy(client, first_number, "10.00")
+    await buy(client, second_number, "20.00")
+
+    body = await gql(client, TRANSACTIONS, {"cardId": first_id}, token=token)
+    cards = (await gql(client, CARD_TRANSACTIONS, token=token))["data"]["me"]["cards"]
+
+    edges = body["data"]["me"]["transactions"]["edges"]
+    assert [edge["node"]["receiptId"] for edge in edges] == [on_first["receiptId"]]
+    assert edges[0]["node"]["card"]["id"] == first_id
+    assert edges[0]["node"]["total"] == "10.00"
+    by_card = {card["number"]: card["transactions"]["edges"] for card in cards}
+    assert [edge["node"]["receiptId"] for edge in by_card[first_number]] == [on_first["receiptId"]]
+    assert len(by_card[second_number]) == 1
+
+
+async def test_first_is_capped_by_the_largest_page_size(client, settings):
+    """Asking for more than MAX_PAGE_SIZE rows is an INVALID_INPUT error."""
+    _, token, _, _ = await member_with_card(client)
+
+    body = await gql(client, TRANSACTIONS, {"first": settings.max_page_size + 1}, token=token)
+
+    assert body["errors"][0]["extensions"]["code"] == "INVALID_INPUT"
+
+
+async def test_a_forged_cursor_is_invalid_input(client):
+    """A cursor the server did not make is refused, not a server error."""
+    _, token, _, _ = await member_with_card(client)
+
+    body = await gql(client, TRANSACTIONS, {"after": "bm9wZQ"}, token=token)
+
+    assert body["errors"][0]["extensions"]["code"] == "INVALID_INPUT"
+
+
+async def test_other_members_transactions_and_entries_are_not_nodes_for_me(client):
+    """node(id) of another member's purchase or entry is null."""
+    _, owner, number, _ = await member_with_card(client)
+    _, other = await signed_in_member()
+    await buy(client, number, "100.00")
+    history = await gql(client, HISTORY, {"first": 1}, token=owner)
+    entry_id = history["data"]["me"]["pointsHistory"]["edges"][0]["node"]["id"]
+    transactions = await gql(client, TRANSACTIONS, {"first": 1}, token=owner)
+    transaction_id = transactions["data"]["me"]["transactions"]["edges"][0]["node"]["id"]
+    node = "query N($id: ID!) { node(id: $id) { id } }"
+
+    mine = [await gql(client, node, {"id": i}, token=owner) for i in (entry_id, transaction_id)]
+    theirs = [await gql(client, node, {"id": i}, token=other) for i in (entry_id, transaction_id)]
+
+    assert [body["data"]["node"]["id"] for body in mine] == [entry_id, transaction_id]
+    assert [body["data"]["node"] for body in theirs] == [None, None]

@@ -1,0 +1,133 @@
+"""Leaving and joining the loyalty program."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from bff.offers.models import OfferActivation
+from bff.points.models import EntryKind, PointsEntry
+from tests.cards.test_card_lifecycle import UNLINK
+from tests.cards.test_linking import link
+from tests.factories import signed_in_member
+from tests.graphql_client import gql
+from tests.points.store import buy, issue_card, store_post
+
+PASSWORD = "correct horse battery staple 42"
+OPT_OUT = """
+mutation Out($input: OptOutInput!) {
+  optOut(input: $input) {
+    member { programStatus points { available pending } }
+    userErrors { field code message }
+  }
+}
+"""
+JOIN = """
+mutation Join($input: JoinProgramInput!) {
+  joinProgram(input: $input) {
+    member { programStatus points { available pending lifetimeEarned } }
+    userErrors { field code }
+  }
+}
+"""
+ACTIVATE_OFFER = """
+mutation A($input: ActivateOfferInput!) {
+  activateOffer(input: $input) { offer { id activated } userErrors { code } }
+}
+"""
+
+
+async def opt_out(client, token, password=PASSWORD):
+    body = await gql(client, OPT_OUT, {"input": {"password": password}}, token=token)
+    return body["data"]["optOut"]
+
+
+async def test_opt_out_is_refused_while_cards_are_linked_and_names_them(client):
+    """CARDS_STILL_LINKED names each linked card; nothing is forfeited."""
+    member, token = await signed_in_member(password=PASSWORD)
+    number, code = await issue_card(client)
+    await link(client, token, number, code, label="Warehouse")
+    await buy(client, number, "100.00")
+
+    result = await opt_out(client, token)
+
+    error = result["userErrors"][0]
+    assert error["code"] == "CARDS_STILL_LINKED"
+    assert "Warehouse" in error["message"]
+    assert number in error["message"]
+    assert not await PointsEntry.filter(member_id=member.id, kind=EntryKind.FORFEIT).exists()
+
+
+async def test_opt_out_needs_the_password(client):
+    """A wrong password is INVALID_CREDENTIALS and the member stays enrolled."""
+    _, token = await signed_in_member(password=PASSWORD)
+
+    result = await opt_out(client, token, password="not the password at all")
+
+    assert result["userErrors"][0]["code"] == "INVALID_CREDENTIALS"
+    assert result["userErrors"][0]["field"] == ["input", "password"]
+
+
+async def test_opting_out_forfeits_points_lapses_exclusive_offers_and_rejoining_starts_at_zero(
+    client,
+):
+    """FORFEIT entry for everything left, exclusive activations lapse, OPTED_OUT; join again."""
+    member, token = await signed_in_member(password=PASSWORD)
+    number, code = await issue_card(client)
+    card_id = (await link(client, token, number, code))["card"]["id"]
+    earlier = (datetime.now(UTC) - timedelta(days=30)).isoformat()
+    await buy(client, number, "500.00", occurredAt=earlier)
+    await buy(client, number, "100.00")
+    now = datetime.now(UTC)
+    window = {"validFrom": (now - timedelta(days=1)).isoformat()}
+    window["validUntil"] = (now + timedelta(days=5)).isoformat()
+    exclusive = await store_post(
+        client, "offers", {"title": "VIP", "description": "d", "exclusive": True, **window}
+    )
+    public = await store_post(client, "offers", {"title": "All", "description": "d", **window})
+    for offer in (exclusive, public):
+        await gql(client, ACTIVATE_OFFER, {"input": {"offerId": offer.json()["id"]}}, token=token)
+    await gql(client, UNLINK, {"input": {"cardId": card_id}}, token=token)
+
+    result = await opt_out(client, token)
+    joined = await gql(client, JOIN, {"input": {"acceptRules": True}}, token=token)
+
+    assert result["userErrors"] == []
+    assert result["member"]["programStatus"] == "OPTED_OUT"
+    assert result["member"]["points"] == {"available": 0, "pending": 0}
+    forfeit = await PointsEntry.get(member_id=member.id, kind=EntryKind.FORFEIT)
+    assert forfeit.amount == -60
+    lapsed = await OfferActivation.filter(member_id=member.id, lapsed_at__isnull=False).count()
+    assert lapsed == 1
+    rejoined = joined["data"]["joinProgram"]["member"]
+    assert rejoined["programStatus"] == "ENROLLED"
+    assert rejoined["points"]["available"] == rejoined["points"]["pending"] == 0
+
+
+async def test_an_opted_out_member_cannot_opt_out_again(client):
+    """NOT_ENROLLED: there is nothing to leave."""
+    _, token = await signed_in_member(password=PASSWORD)
+    await opt_out(client, token)
+
+    result = await opt_out(client, token)
+
+    assert result["userErrors"][0]["code"] == "NOT_ENROLLED"
+
+
+async def test_joining_while_enrolled_is_already_enrolled(client):
+    """joinProgram for an enrolled member changes nothing."""
+    _, token = await signed_in_member()
+
+    body = await gql(client, JOIN, {"input": {"acceptRules": True}}, token=token)
+
+    assert body["data"]["joinProgram"]["userErrors"][0]["code"] == "ALREADY_ENROLLED"
+
+
+async def test_joining_needs_the_rules_accepted(client):
+    """acceptRules false is refused on that field."""
+    _, token = await signed_in_member(password=PASSWORD)
+    await opt_out(client, token)
+
+    body = await gql(client, JOIN, {"input": {"acceptRules": False}}, token=token)
+
+    error = body["data"]["joinProgram"]["userErrors"][0]
+    assert error["field"] == ["input", "acceptRules"]
