@@ -18,6 +18,12 @@ $(STAMP): pyproject.toml requirements.lock
 ## venv: create .venv and install the pinned dependencies (every other target does it too)
 venv: $(STAMP)
 
+# Node packages that some tests drive (Apollo Client in the persisted-query tests): needs npm.
+NODE_TEST_DEPS := clients/apq-test/node_modules/.package-lock.json
+
+$(NODE_TEST_DEPS): clients/apq-test/package-lock.json
+	npm ci --prefix clients/apq-test --no-audit --no-fund --loglevel=error
+
 ## run: migrate the SQLite database, load demo data when it is new, serve with GraphiQL
 run: $(STAMP)
 	$(BIN)/bff migrate
@@ -25,10 +31,10 @@ run: $(STAMP)
 	$(BIN)/bff serve --host $(HOST) --port $(PORT)
 
 ## test: the whole suite on SQLite (DATABASE_URL=postgres://... runs it on PostgreSQL)
-test: $(STAMP)
+test: $(STAMP) $(NODE_TEST_DEPS)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-test-postgres: $(STAMP)
+test-postgres: $(STAMP) $(NODE_TEST_DEPS)
 	TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)
@@ -66,4 +72,4 @@ bench: $(STAMP)
 	$(BIN)/python -m bench
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .ci/node_modules
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .ci/node_modules clients/apq-test/node_modules
