@@ -49,9 +49,9 @@ class Account:
         """Lock the owning row until the transaction ends, so that writers of this account take
         turns (PostgreSQL `FOR UPDATE`; SQLite runs one write transaction at a time anyway)."""
         if self.member_id is not None:
-            await Member.select_for_update().filter(id=self.member_id).values_list("id")
+            await Member.select_for_update().filter(id=self.member_id).only("id")
         else:
-            await Card.select_for_update().filter(id=self.card_id).values_list("id")
+            await Card.select_for_update().filter(id=self.card_id).only("id")
 
 
 @dataclass(frozen=True)
