@@ -12,6 +12,7 @@ from tests.graphql_client import gql
 
 ME = "query { me { id } }"
 TYPENAME = "query { __typename }"
+OFFERS = "query Offers($first: Int) { offers(first: $first) { edges { node { id } } } }"
 INTROSPECTION = "query { __schema { queryType { name } } }"
 MISSPELT_FIELD = "query { mee { id } }"
 GRAPHQL_RESPONSE = {"Accept": "application/graphql-response+json"}
@@ -21,14 +22,17 @@ def aliases(count: int) -> str:
     return "query { " + " ".join(f"a{n}: __typename" for n in range(count)) + " }"
 
 
-async def test_a_query_deeper_than_the_limit_is_refused(client_with):
-    """MAX_QUERY_DEPTH counts nested selections; deeper documents never execute."""
-    shallow = await client_with(max_query_depth=0)
+async def test_a_query_deeper_than_the_limit_is_refused(client, settings):
+    """MAX_QUERY_DEPTH stops a query that walks the card-transaction cycle ever deeper."""
+    cycle = "transactions { edges { node { card { "
+    query = "query { me { cards { " + cycle * 3 + "id" + " } } } }" * 3 + " } } }"
 
-    body = await gql(shallow, ME)
+    body = await gql(client, query)
 
     assert "data" not in body
-    assert "exceeds maximum operation depth of 0" in body["errors"][0]["message"]
+    assert body["errors"][0]["message"] == (
+        f"'anonymous' exceeds maximum operation depth of {settings.max_query_depth}"
+    )
 
 
 async def test_a_query_within_the_depth_limit_runs(client):
@@ -113,6 +117,18 @@ def test_first_is_capped_at_the_maximum_page_size():
     assert largest.first == 100
     assert too_many.value.code == "INVALID_INPUT"
     assert too_many.value.field == "first"
+
+
+async def test_a_connection_refuses_first_over_the_cap_end_to_end(client):
+    """Query.offers (like every connection) answers 100 rows at most and says so on `first`."""
+
+    allowed = await gql(client, OFFERS, {"first": 100})
+    refused = await gql(client, OFFERS, {"first": 101})
+
+    assert allowed == {"data": {"offers": {"edges": []}}}
+    assert refused["data"] is None
+    assert refused["errors"][0]["message"] == "first must be between 0 and 100."
+    assert refused["errors"][0]["extensions"] == {"code": "INVALID_INPUT", "field": "first"}
 
 
 async def test_an_unexpected_error_is_masked_with_the_request_id(client, monkeypatch):
