@@ -5,6 +5,8 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# The product's shared folder (client contract and its checker), beside this checkout.
+SHARED ?= ../shared
 
 .PHONY: venv run test test-postgres lint format typecheck schema schema-check contract migrations audit check bench clean
 
@@ -56,7 +58,7 @@ schema-check: $(STAMP)
 	$(BIN)/bff export-schema --check schema.graphql
 
 contract: $(STAMP)
-	$(BIN)/python ../shared/tools/check_contract.py schema.graphql ../shared/contract.graphql
+	$(BIN)/python $(SHARED)/tools/check_contract.py schema.graphql $(SHARED)/contract.graphql
 
 ## audit: the graphql-http audit (GraphQL over HTTP spec) against a freshly served BFF (needs node)
 audit: $(STAMP)
