@@ -17,7 +17,7 @@ from enum import StrEnum
 from functools import cache
 from typing import TYPE_CHECKING, Protocol
 
-from tortoise.expressions import F, Q
+from tortoise import connections
 
 from bff.errors import DomainError
 from bff.identity.models import ThrottleCounter
@@ -57,21 +57,27 @@ class DatabaseCounters:
 
     async def increment(self, key: str, *, limit: int) -> int:
         now = datetime.now(UTC)
+        stale = now - self.window
         await ThrottleCounter.bulk_create(
             [ThrottleCounter(key=key, failures=0, updated_at=now)], ignore_conflicts=True
         )
-        # A key quiet for a whole window starts over: the lock is temporary.
-        await ThrottleCounter.filter(key=key, updated_at__lt=now - self.window).update(
-            failures=0, locked_until=None
+        connection = connections.get("default")
+        if connection.capabilities.dialect == "postgres":
+            marks = [f"${number}" for number in range(1, 6)]
+        else:
+            marks = ["?"] * 5
+        # One statement: a quiet key starts over (the lock is temporary), a live one adds 1 unless
+        # it is already over the limit, and RETURNING gives this attempt its own count.
+        query = (
+            'UPDATE "throttle_counter" SET '  # noqa: S608 (placeholders only, no input in SQL)
+            f'"failures" = CASE WHEN "updated_at" < {marks[0]} THEN 1 ELSE "failures" + 1 END, '
+            f'"updated_at" = {marks[1]} '
+            f'WHERE "key" = {marks[2]} AND ("failures" <= {marks[3]} OR "updated_at" < {marks[4]}) '
+            'RETURNING "failures"'
         )
-        # One UPDATE ... SET failures = failures + 1: concurrent attempts each add their own.
-        await ThrottleCounter.filter(Q(key=key) & Q(failures__lte=limit)).update(
-            failures=F("failures") + 1, updated_at=now
-        )
-        counter = await ThrottleCounter.get(key=key)
-        if counter.failures > limit and counter.locked_until is None:
-            await ThrottleCounter.filter(key=key).update(locked_until=now + self.window)
-        return counter.failures
+        # execute_query_dict fetches: Tortoise's execute_query drops RETURNING rows of an UPDATE.
+        rows = await connection.execute_query_dict(query, [stale, now, key, limit, stale])
+        return int(rows[0]["failures"]) if rows else limit + 1
 
     async def count(self, key: str) -> int:
         counter = await ThrottleCounter.get_or_none(key=key)
@@ -175,11 +181,16 @@ class Throttle:
             await self.store.clear(self._key(factor, "account", account))
 
 
+def connect_redis(url: str) -> Redis:
+    """A client whose pool waits for a free connection instead of failing under a burst."""
+    from redis.asyncio import BlockingConnectionPool, Redis  # noqa: PLC0415 (only with REDIS_URL)
+
+    return Redis.from_pool(BlockingConnectionPool.from_url(url, max_connections=50))
+
+
 @cache
 def _redis_client(url: str) -> Redis:
-    from redis.asyncio import Redis  # noqa: PLC0415 (only with REDIS_URL)
-
-    return Redis.from_url(url)
+    return connect_redis(url)
 
 
 def throttle_for(settings: Settings) -> Throttle:

@@ -7,7 +7,11 @@ import strawberry
 from bff.errors import DomainError, DomainErrors
 from bff.graphql.context import Info
 from bff.graphql.errors import UserError, user_error, user_errors
-from bff.graphql.identity.cookies import clear_session_cookie, set_session_cookie
+from bff.graphql.identity.cookies import (
+    clear_session_cookie,
+    set_session_cookie,
+    uses_session_cookie,
+)
 from bff.graphql.identity.types import (
     AuthPayload,
     ChangePasswordInput,
@@ -27,7 +31,7 @@ from bff.graphql.identity.types import SessionTransport as GraphQLSessionTranspo
 from bff.graphql.relay import expect_global_id
 from bff.identity import accounts, two_factor_setup
 from bff.identity.models import SessionTransport
-from bff.identity.sessions import Authentication, request_token
+from bff.identity.sessions import Authentication
 
 
 def errors_of(error: DomainError | DomainErrors) -> list[UserError]:
@@ -118,7 +122,7 @@ class IdentityMutation:
         session = await info.context.session()
         if session is not None:
             await accounts.logout(session_id=session.id)
-        if request_token(info.context.request, info.context.settings) is not None:
+        if uses_session_cookie(info.context.request, info.context.settings):
             clear_session_cookie(info.context)
         info.context.forget_authentication()
         return LogoutPayload(ok=True)
@@ -149,7 +153,11 @@ class IdentityMutation:
         except DomainError as error:
             return MemberPayload(user_errors=errors_of(error))
         current = await info.context.session()
-        if current is not None and current.id == session_id:
+        if (
+            current is not None
+            and current.id == session_id
+            and uses_session_cookie(info.context.request, info.context.settings)
+        ):
             clear_session_cookie(info.context)
         return MemberPayload(member=Member.from_model(member))
 
