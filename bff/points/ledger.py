@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from tortoise.functions import Sum
+from tortoise.expressions import Q
+from tortoise.functions import Count, Min, Sum
 from tortoise.queryset import QuerySet
 
 from bff import events
@@ -244,3 +245,54 @@ async def read_balance(*, account: Account, now: datetime, expiring_soon: timede
         await account.lock()
         await expire_due(account=account, now=now)
         return await compute_balance(account=account, now=now, expiring_soon=expiring_soon)
+
+
+async def read_balances(
+    *, member_ids: list[int], now: datetime, expiring_soon: timedelta
+) -> dict[int, Balance]:
+    """The balances of many members in two aggregate queries, without a lock. A member with a
+    due expiry not yet written takes `read_balance` (lock, expire, compute) instead, so the
+    answer is the same as `read_balance`'s; that happens once per expiry, at the first read."""
+    available_now = Q(available_at__lte=now)
+    lots = (
+        await PointsLot.filter(member_id__in=member_ids, remaining__gt=0)
+        .group_by("member_id")
+        .annotate(
+            available=Sum("remaining", _filter=available_now),
+            pending=Sum("remaining", _filter=Q(available_at__gt=now)),
+            soon=Sum("remaining", _filter=available_now & Q(expires_at__lte=now + expiring_soon)),
+            next_expiry=Min("expires_at", _filter=available_now),
+            due=Count("id", _filter=Q(expires_at__lte=now)),
+        )
+        .values("member_id", "available", "pending", "soon", "next_expiry", "due")
+    )
+    by_member = {row["member_id"]: row for row in lots}
+    sums: dict[int, dict[EntryKind, int]] = {member_id: {} for member_id in member_ids}
+    for member_id, kind, total in (
+        await PointsEntry.filter(member_id__in=member_ids)
+        .group_by("member_id", "kind")
+        .annotate(total=Sum("amount"))
+        .values_list("member_id", "kind", "total")
+    ):
+        sums[member_id][EntryKind(kind)] = int(total or 0)
+    balances = {}
+    for member_id in member_ids:
+        row = by_member.get(member_id, {})
+        if row.get("due"):
+            balances[member_id] = await read_balance(
+                account=Account(member_id=member_id), now=now, expiring_soon=expiring_soon
+            )
+            continue
+        kinds = sums[member_id]
+        balances[member_id] = Balance(
+            available=int(row.get("available") or 0),
+            pending=int(row.get("pending") or 0),
+            expiring_soon=int(row.get("soon") or 0),
+            next_expiry_at=row.get("next_expiry"),
+            lifetime_earned=kinds.get(EntryKind.EARN, 0),
+            spent=-kinds.get(EntryKind.REDEEM, 0),
+            expired=-kinds.get(EntryKind.EXPIRE, 0),
+            forfeited=-kinds.get(EntryKind.FORFEIT, 0),
+            adjusted=kinds.get(EntryKind.ADJUST, 0),
+        )
+    return balances

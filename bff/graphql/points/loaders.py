@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 from aiodataloader import DataLoader
 
-from bff.points.ledger import Account, Balance, read_balance, settle_expiries
+from bff.points.ledger import Account, Balance, read_balances, settle_expiries
 from bff.points.models import PointsEntry, Purchase
 from bff.points.paging import keyset_page
 
@@ -75,13 +75,13 @@ class EntriesPageByKeyLoader(DataLoader[EntriesPageKey, list[PointsEntry]]):
 
 
 class PointsBalanceByMemberLoader(DataLoader[BalanceKey, Balance]):
+    """Balances of every member asked for, in two queries (see `read_balances`)."""
+
     async def batch_load_fn(self, keys: list[BalanceKey]) -> list[Balance]:
         now = datetime.now(UTC)
-        return [
-            await read_balance(
-                account=Account(member_id=key.member_id),
-                now=now,
-                expiring_soon=key.expiring_soon,
-            )
-            for key in keys
-        ]
+        balances: dict[BalanceKey, Balance] = {}
+        for window in {key.expiring_soon for key in keys}:
+            member_ids = [key.member_id for key in keys if key.expiring_soon == window]
+            found = await read_balances(member_ids=member_ids, now=now, expiring_soon=window)
+            balances.update({BalanceKey(m, window): found[m] for m in member_ids})
+        return [balances[key] for key in keys]
