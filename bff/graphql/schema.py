@@ -27,6 +27,7 @@ from bff.graphql.offers.queries import OffersQuery
 from bff.graphql.persisted import persisted_queries
 from bff.graphql.points.mutations import ProgramMutation
 from bff.graphql.profile.mutations import ProfileMutation
+from bff.graphql.realtime.subscriptions import Subscription
 from bff.settings import Settings
 
 if TYPE_CHECKING:
@@ -75,6 +76,7 @@ def build_schema(settings: Settings) -> strawberry.Schema:
     return Schema(
         query=Query,
         mutation=Mutation,
+        subscription=Subscription,
         extensions=extensions,
         config=StrawberryConfig(
             disable_field_suggestions=not settings.introspection_enabled,

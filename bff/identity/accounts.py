@@ -11,6 +11,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
+from bff import events
 from bff.errors import DomainError, DomainErrors
 from bff.identity import two_factor
 from bff.identity.models import (
@@ -292,7 +293,7 @@ async def change_password(
     user_inputs = tuple(v for v in (member.email, member.first_name, member.last_name) if v)
     await validate_new_password(new_password, field="newPassword", user_inputs=user_inputs)
     member.password_hash = await hash_password(new_password, settings=settings)
-    async with in_transaction():
+    async with events.transaction():
         await Member.filter(id=member.id).update(password_hash=member.password_hash)
         await end_other_sessions(member_id=member.id, keep_session_id=current_session_id)
     return member
@@ -304,8 +305,12 @@ async def logout(*, session_id: int) -> None:
 
 async def revoke_session(*, member_id: int, session_id: int) -> None:
     """End one of the member's own sessions; NOT_FOUND for anyone else's."""
-    revoked = await Session.filter(
-        id=session_id, member_id=member_id, revoked_at__isnull=True
-    ).update(revoked_at=datetime.now(UTC))
-    if not revoked:
-        raise DomainError("NOT_FOUND", "No session has this id.", field="sessionId")
+    async with events.transaction():
+        revoked = await Session.filter(
+            id=session_id, member_id=member_id, revoked_at__isnull=True
+        ).update(revoked_at=datetime.now(UTC))
+        if not revoked:
+            raise DomainError("NOT_FOUND", "No session has this id.", field="sessionId")
+        events.publish_after_commit(
+            events.session_revoked(member_id=member_id, session_id=session_id)
+        )

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Protocol
 
+from bff import events
 from bff.identity.models import Member, Session, SessionTransport
 from bff.identity.tokens import new_token, token_hash
 
@@ -99,9 +100,15 @@ async def start_session(
 
 
 async def end_session(*, session_id: int) -> None:
-    await Session.filter(id=session_id, revoked_at__isnull=True).update(
-        revoked_at=datetime.now(UTC)
-    )
+    async with events.transaction():
+        ended = await Session.filter(id=session_id, revoked_at__isnull=True).update(
+            revoked_at=datetime.now(UTC)
+        )
+        # Open subscriptions of the session (on any process) close once this commits.
+        session = await Session.get_or_none(id=session_id)
+        if ended and session is not None:
+            revoked = events.session_revoked(member_id=session.member_id, session_id=session_id)
+            events.publish_after_commit(revoked)
 
 
 async def end_other_sessions(*, member_id: int, keep_session_id: int | None) -> None:
@@ -109,4 +116,6 @@ async def end_other_sessions(*, member_id: int, keep_session_id: int | None) -> 
     query = Session.filter(member_id=member_id, revoked_at__isnull=True)
     if keep_session_id is not None:
         query = query.exclude(id=keep_session_id)
-    await query.update(revoked_at=datetime.now(UTC))
+    async with events.transaction():
+        await query.update(revoked_at=datetime.now(UTC))
+        events.publish_after_commit(events.session_revoked(member_id=member_id))

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 from tortoise.transactions import in_transaction
 
+from bff import events
 from bff.errors import DomainError
 from bff.identity import two_factor
 from bff.identity.accounts import accept_second_factor, confirm_password
@@ -103,7 +104,7 @@ async def disable(
         raise DomainError("TWO_FACTOR_NOT_ENABLED", "Two-factor authentication is off.")
     await confirm_password(member=member, password=password, client_ip=client_ip, settings=settings)
     await accept_second_factor(member=member, code=code, client_ip=client_ip, settings=settings)
-    async with in_transaction():
+    async with events.transaction():
         await Member.filter(id=member.id).update(
             totp_secret=None, totp_pending_secret=None, totp_enabled_at=None, totp_last_step=None
         )

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 
 from tortoise.transactions import in_transaction
 
+import bff.events
 from bff.cards.models import Card
 from bff.errors import DomainError, DomainErrors
 from bff.identity.accounts import confirm_password
@@ -111,7 +112,7 @@ async def close_account(
     await confirm_password(member=member, password=password, client_ip=client_ip, settings=settings)
     email = member.email
     now = datetime.now(UTC)
-    async with in_transaction():
+    async with bff.events.transaction():
         locked = await Member.select_for_update().get(id=member.id)
         if locked.closed_at is not None:
             return
@@ -132,6 +133,7 @@ async def close_account(
         )
         for personal in (Session, TwoFactorChallenge, RecoveryCode, ConsentEvent, Preferences):
             await personal.filter(member_id=member.id).delete()
+        bff.events.publish_after_commit(bff.events.session_revoked(member_id=member.id))
         await OfferActivation.filter(member_id=member.id).delete()
         await Offer.filter(member_id=member.id).delete()
         # Accounting keeps purchases and points, but no longer knows whose they were.

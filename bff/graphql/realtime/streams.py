@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from typing import TYPE_CHECKING
 
 from bff.events import EventKind, get_bus
 from bff.graphql.errors import UnauthenticatedError
+from bff.graphql.loaders import Loaders
 from bff.graphql.realtime.connection import (
     SESSION_ENDED,
     authenticate_connection,
@@ -21,7 +22,7 @@ if TYPE_CHECKING:
 
 async def member_events(
     context: Context, *kinds: EventKind, announce: bool = False
-) -> AsyncIterator[Event | None]:
+) -> AsyncGenerator[Event | None, None]:
     """Events of these kinds for the connection's member, never another member's.
 
     With `announce`, first yields None once the bus subscription is in place, so the caller can
@@ -35,6 +36,7 @@ async def member_events(
     interval = context.settings.subscription_session_check_interval.total_seconds()
     async with get_bus().subscribe(authentication.member.id) as stream:
         if announce:
+            context.loaders = Loaders()
             yield None
         while True:
             try:
@@ -50,4 +52,7 @@ async def member_events(
                     await asyncio.Event().wait()
                 continue
             if event.kind in kinds:
+                # A websocket's context lives as long as the connection: fresh loaders, so
+                # what is sent for this event is read now, not served from an earlier cache.
+                context.loaders = Loaders()
                 yield event

@@ -1,0 +1,53 @@
+"""The root `Subscription` type: live updates of the signed-in member's points and cards."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator
+from contextlib import aclosing
+
+import strawberry
+
+from bff.events import EventKind
+from bff.graphql.cards.types import Card
+from bff.graphql.context import Info
+from bff.graphql.points.loaders import BalanceKey
+from bff.graphql.points.types import PointsBalance
+from bff.graphql.realtime.streams import member_events
+
+
+async def _balance(info: Info, member_id: int) -> PointsBalance:
+    key = BalanceKey(member_id=member_id, expiring_soon=info.context.settings.points_expiring_soon)
+    return PointsBalance.from_balance(await info.context.loaders.points_balance_by_member.load(key))
+
+
+@strawberry.type
+class Subscription:
+    @strawberry.subscription(
+        description=(
+            "The signed-in member's balance: the current one at once, then the new one after "
+            "every purchase, redemption, expiry, opt-out or card link. Authenticate the "
+            "websocket with the session cookie or connection_init "
+            '{"authorization": "Bearer <token>"}.'
+        )
+    )
+    async def points_balance_changed(self, info: Info) -> AsyncGenerator[PointsBalance, None]:
+        member = await info.context.require_member()
+        stream = member_events(info.context, EventKind.POINTS_BALANCE_CHANGED, announce=True)
+        async with aclosing(stream):
+            async for _ in stream:
+                yield await _balance(info, member.id)
+
+    @strawberry.subscription(
+        description="One of the signed-in member's cards after it was activated or deactivated."
+    )
+    async def card_status_changed(self, info: Info) -> AsyncGenerator[Card, None]:
+        member = await info.context.require_member()
+        stream = member_events(info.context, EventKind.CARD_STATUS_CHANGED)
+        async with aclosing(stream):
+            async for event in stream:
+                if event is None or event.card_id is None:
+                    continue
+                card = await info.context.loaders.card_by_id.load(event.card_id)
+                # Unlinked (or linked elsewhere) since the event: not this member's card anymore.
+                if card is not None and card.member_id == member.id:
+                    yield Card.from_model(card)
