@@ -1,0 +1,148 @@
+"""closeAccount: personal data erased, sessions ended, ledger kept detached, email free again."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from tortoise import Tortoise, connections
+
+from bff.cards.models import Card
+from bff.identity.models import Member
+from bff.points.models import EntryKind, PointsEntry, Purchase
+from tests.graphql_client import gql
+
+PASSWORD = "violet-tractor-orbit-lantern"
+REGISTER = """
+mutation Register($input: RegisterInput!) {
+  register(input: $input) { token member { email } userErrors { field code } }
+}
+"""
+CLOSE = """
+mutation Close($password: String!) {
+  closeAccount(input: {password: $password}) { ok userErrors { field code } }
+}
+"""
+SETUP = "mutation { startTwoFactorSetup { secret } }"
+PREFS = "mutation { updatePreferences(input: {marketingBySms: true}) { userErrors { code } } }"
+LOGIN = """
+mutation Login($email: String!, $password: String!) {
+  login(input: {email: $email, password: $password, sessionTransport: BEARER}) {
+    token userErrors { code }
+  }
+}
+"""
+ME = "query { me { email } }"
+PERSONAL = {
+    "email": "olga.closing@example.com",
+    "firstName": "Olga",
+    "lastName": "Zakharova",
+    "phone": "+79161234567",
+    "companyName": "Zakharova Wholesale Holdings",
+    "taxId": "7707083893",
+}
+
+
+async def register(client):
+    body = await gql(
+        client,
+        REGISTER,
+        {
+            "input": {
+                **PERSONAL,
+                "password": PASSWORD,
+                "acceptTerms": True,
+                "sessionTransport": "BEARER",
+            }
+        },
+        headers={"User-Agent": "OlgasPhone/5.1"},
+    )
+    return body["data"]["register"]
+
+
+async def every_row_as_text():
+    """Every row of every table, as one lowercased string per table."""
+    connection = connections.get("default")
+    dump = {}
+    for app_models in Tortoise.apps.values():
+        for model in app_models.values():
+            table = model._meta.db_table
+            rows = await connection.execute_query_dict(f'SELECT * FROM "{table}"')
+            dump[table] = " ".join(str(row) for row in rows).lower()
+    return dump
+
+
+async def test_close_account_leaves_no_personal_data_in_the_database(client):
+    """After closing, no table holds the email, names, phone, company, INN or user agent."""
+    registered = await register(client)
+    token = registered["token"]
+    member = await Member.get(email=PERSONAL["email"])
+    await gql(client, SETUP, token=token)
+    await gql(client, PREFS, token=token)
+    card = await Card.create(number="4600000000017", code_hash="x", member=member, label="Olga's")
+    now = datetime.now(UTC)
+    purchase = await Purchase.create(
+        receipt_id="R-9",
+        request_fingerprint="f",
+        card=card,
+        member=member,
+        store_id="S1",
+        total=Decimal("50.00"),
+        occurred_at=now,
+        recorded_at=now,
+        points_earned=5,
+    )
+    await PointsEntry.create(
+        member=member, card=card, kind=EntryKind.EARN, amount=5, occurred_at=now, purchase=purchase
+    )
+
+    body = await gql(client, CLOSE, {"password": PASSWORD}, token=token)
+
+    assert body["data"]["closeAccount"] == {"ok": True, "userErrors": []}
+    dump = await every_row_as_text()
+    for value in [*PERSONAL.values(), "olgasphone", "olga's", "+7 916"]:
+        for table, text in dump.items():
+            assert value.lower() not in text, (value, table)
+    for table in ("session", "two_factor_challenge", "recovery_code", "consent_event"):
+        assert dump[table] == "", table
+    closed = await Member.get(id=member.id)
+    assert closed.closed_at is not None
+    assert closed.totp_pending_secret is None
+    assert closed.password_hash is None
+    assert await Purchase.filter(receipt_id="R-9", member_id__isnull=True).count() == 1
+    assert await PointsEntry.filter(amount=5, member_id__isnull=True).count() == 1
+
+
+async def test_a_closed_account_ends_its_sessions_and_refuses_logins(client):
+    """The token dies at once and the old password no longer signs in."""
+    token = (await register(client))["token"]
+
+    await gql(client, CLOSE, {"password": PASSWORD}, token=token)
+
+    assert (await gql(client, ME, token=token))["data"]["me"] is None
+    login = await gql(client, LOGIN, {"email": PERSONAL["email"], "password": PASSWORD})
+    assert login["data"]["login"]["userErrors"] == [{"code": "INVALID_CREDENTIALS"}]
+
+
+async def test_the_same_email_can_register_again_after_closing(client):
+    """Closing frees the email: a new registration with it succeeds as a new member."""
+    token = (await register(client))["token"]
+    await gql(client, CLOSE, {"password": PASSWORD}, token=token)
+
+    again = await register(client)
+
+    assert again["userErrors"] == []
+    assert again["member"]["email"] == PERSONAL["email"]
+
+
+async def test_closing_needs_the_password(client):
+    """A wrong password keeps the account open."""
+    token = (await register(client))["token"]
+
+    body = await gql(client, CLOSE, {"password": "not-my-password-123"}, token=token)
+
+    assert body["data"]["closeAccount"] == {
+        "ok": False,
+        "userErrors": [{"field": ["input", "password"], "code": "INVALID_CREDENTIALS"}],
+    }
+    assert (await gql(client, ME, token=token))["data"]["me"] is not None
