@@ -255,6 +255,8 @@ async def bench(subscribers: int, rate: float, purchases: int) -> dict[str, Any]
         ]
         latencies = [(people[i].delivered_at - posted_at[i]) * 1000 for i in range(purchases)]
         post_times = [(answered_at[i] - posted_at[i]) * 1000 for i in range(purchases)]
+        # Negative when the websocket message beats the HTTP answer (published before replying).
+        after_answer = [(people[i].delivered_at - answered_at[i]) * 1000 for i in range(purchases)]
         return {
             "subscribers": subscribers,
             "processes": 2,
@@ -270,6 +272,10 @@ async def bench(subscribers: int, rate: float, purchases: int) -> dict[str, Any]
             "post_response_ms": {
                 "p50": round(statistics.median(post_times), 1),
                 "p99": round(percentile(post_times, 0.99), 1),
+            },
+            "delivery_after_response_ms": {
+                "p50": round(statistics.median(after_answer), 1),
+                "p99": round(percentile(after_answer, 0.99), 1),
             },
         }
 
