@@ -16,14 +16,17 @@ from bff.graphql.view import GraphQLView
 from bff.identity.models import Member, Session
 from bff.identity.sessions import cookie_name
 from bff.identity.tokens import token_hash
+from bff.points.models import EntryKind, PointsEntry, PointsLot
 from tests.conftest import make_settings
 from tests.factories import signed_in_member
+from tests.graphql_client import gql
 from tests.points.store import buy, issue_card
 from tests.realtime.conftest import serving
 from tests.realtime.wsclient import graphql_ws, signed_in_ws
 
 BALANCE = "subscription { pointsBalanceChanged { available pending lifetimeEarned } }"
 CARD_STATUS = "subscription { cardStatusChanged { id number status } }"
+MY_POINTS = "query { me { points { available expired } } }"
 
 
 async def linked_card(client, settings, member: Member) -> tuple[str, int]:
@@ -221,6 +224,39 @@ async def test_an_expired_session_is_noticed_by_the_periodic_check(app):
         code = await ws.close_code()
 
     assert code == 4403
+
+
+async def test_expiry_materialised_by_a_read_is_sent_to_subscribers(client, settings, live_url):
+    """Points whose lifetime ended are expired by the next read, which notifies subscribers."""
+    member, token = await signed_in_member()
+    _, card_id = await linked_card(client, settings, member)
+    long_ago = datetime.now(UTC) - timedelta(days=400)
+
+    async with signed_in_ws(live_url, token) as ws:
+        await ws.subscribe("1", BALANCE)
+        await next_payload(ws)
+        entry = await PointsEntry.create(
+            member_id=member.id,
+            card_id=card_id,
+            kind=EntryKind.EARN,
+            amount=7,
+            occurred_at=long_ago,
+        )
+        await PointsLot.create(
+            member_id=member.id,
+            card_id=card_id,
+            earn_entry_id=entry.id,
+            amount=7,
+            remaining=7,
+            available_at=long_ago + timedelta(days=14),
+            expires_at=long_ago + timedelta(days=365),
+        )
+        read = await gql(client, MY_POINTS, token=token)
+        pushed = await next_payload(ws)
+
+    assert read["data"]["me"]["points"] == {"available": 0, "expired": 7}
+    assert pushed["pointsBalanceChanged"]["lifetimeEarned"] == 7
+    assert pushed["pointsBalanceChanged"]["available"] == 0
 
 
 async def test_deactivating_a_card_sends_it_with_its_new_status(client, settings, live_url):
