@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -33,14 +34,24 @@ class Context:
     # Filled lazily by `authentication()`: one session lookup per request at most.
     _authentication: Authentication | None = None
     _authenticated: bool = False
+    # Resolvers run concurrently: the first one starts the session lookup and the others await
+    # the same task, so they all resume in one tick and their loader calls still batch.
+    _authenticating: asyncio.Task[Authentication | None] | None = None
 
     async def authentication(self) -> Authentication | None:
         """The caller's session and member, or None without a valid session."""
         if not self._authenticated:
             from bff.identity.sessions import authenticate_request  # noqa: PLC0415 (cycle)
 
-            self._authentication = await authenticate_request(self)
-            self._authenticated = True
+            if self._authenticating is None:
+                self._authenticating = asyncio.ensure_future(authenticate_request(self))
+            try:
+                authentication = await self._authenticating
+            finally:
+                self._authenticating = None
+            if not self._authenticated:
+                self._authentication = authentication
+                self._authenticated = True
         return self._authentication
 
     async def member(self) -> Member | None:

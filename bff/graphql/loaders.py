@@ -6,10 +6,15 @@ from functools import cached_property
 
 from bff.graphql.cards.loaders import CardByIdLoader, CardsByMemberLoader
 from bff.graphql.identity.loaders import LiveSessionsByMemberIdLoader, PreferencesByMemberIdLoader
-from bff.graphql.offers.loaders import OfferActivatedByMemberAndOfferLoader, OfferByIdLoader
+from bff.graphql.offers.loaders import (
+    OfferActivatedByMemberAndOfferLoader,
+    OfferByIdLoader,
+    VisibleOfferByViewerAndIdLoader,
+)
 from bff.graphql.points.loaders import (
     EntriesPageByKeyLoader,
     PointsBalanceByMemberLoader,
+    PointsEntryByIdLoader,
     PurchaseByIdLoader,
     TransactionsPageByKeyLoader,
 )
@@ -46,6 +51,14 @@ class Loaders:
     @cached_property
     def offer_by_id(self) -> OfferByIdLoader:
         return OfferByIdLoader()
+
+    @cached_property
+    def visible_offer_by_id(self) -> VisibleOfferByViewerAndIdLoader:
+        return VisibleOfferByViewerAndIdLoader()
+
+    @cached_property
+    def points_entry_by_id(self) -> PointsEntryByIdLoader:
+        return PointsEntryByIdLoader()
 
     @cached_property
     def offer_activated(self) -> OfferActivatedByMemberAndOfferLoader:

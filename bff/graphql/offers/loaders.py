@@ -3,17 +3,32 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from datetime import UTC, datetime
 
 from aiodataloader import DataLoader
 
 from bff.offers.models import Offer
-from bff.offers.services import activated_offer_ids
+from bff.offers.services import Viewer, activated_offer_ids, visible_offers
 
 
 class OfferByIdLoader(DataLoader[int, Offer | None]):
     async def batch_load_fn(self, keys: list[int]) -> list[Offer | None]:
         offers = {offer.id: offer for offer in await Offer.filter(id__in=keys)}
         return [offers.get(key) for key in keys]
+
+
+class VisibleOfferByViewerAndIdLoader(DataLoader[tuple[Viewer, int], Offer | None]):
+    """Offers by id as `viewer` may see them now (None when they may not): one query per viewer,
+    so many `node(id)` lookups of offers in one request are one query."""
+
+    async def batch_load_fn(self, keys: list[tuple[Viewer, int]]) -> list[Offer | None]:
+        now = datetime.now(UTC)
+        found: dict[tuple[Viewer, int], Offer] = {}
+        for viewer in {viewer for viewer, _ in keys}:
+            ids = [pk for asked_by, pk in keys if asked_by == viewer]
+            for offer in await visible_offers(viewer=viewer, now=now).filter(id__in=ids):
+                found[viewer, offer.id] = offer
+        return [found.get(key) for key in keys]
 
 
 class OfferActivatedByMemberAndOfferLoader(DataLoader[tuple[int, int], bool]):

@@ -19,7 +19,7 @@ from bff.graphql.relay import (
     to_global_id,
 )
 from bff.offers import models
-from bff.offers.services import Viewer, offers_page, visible_offers
+from bff.offers.services import Viewer, offers_page
 
 
 @strawberry.type
@@ -85,7 +85,7 @@ async def offers_connection(
 
 async def resolve_offer_node(info: Info, pk: int) -> Offer | None:
     viewer = Viewer.of(await info.context.member())
-    offer = await visible_offers(viewer=viewer, now=datetime.now(UTC)).filter(id=pk).first()
+    offer = await info.context.loaders.visible_offer_by_id.load((viewer, pk))
     return Offer.from_model(offer) if offer else None
 
 

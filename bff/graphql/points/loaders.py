@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -10,6 +11,7 @@ from aiodataloader import DataLoader
 from bff.points.ledger import Account, Balance, read_balances, settle_expiries
 from bff.points.models import PointsEntry, Purchase
 from bff.points.paging import keyset_page
+from bff.windowed import first_rows_per_group
 
 
 @dataclass(frozen=True)
@@ -41,21 +43,45 @@ class PurchaseByIdLoader(DataLoader[int, Purchase | None]):
         return [purchases.get(key) for key in keys]
 
 
+class PointsEntryByIdLoader(DataLoader[int, PointsEntry | None]):
+    async def batch_load_fn(self, keys: list[int]) -> list[PointsEntry | None]:
+        entries = {entry.id: entry for entry in await PointsEntry.filter(id__in=keys)}
+        return [entries.get(key) for key in keys]
+
+
 class TransactionsPageByKeyLoader(DataLoader[TransactionsPageKey, list[Purchase]]):
     """Pages of purchases, keyset by (occurredAt, id) newest first: stable while new receipts
-    arrive. One query per distinct page; many cards' pages in one windowed query is issue 5's."""
+    arrive. First pages of many cards come from one windowed query (PARTITION BY card); a page
+    after a cursor, or of all the member's cards, is one query each (one per request in practice).
+    """
 
     async def batch_load_fn(self, keys: list[TransactionsPageKey]) -> list[list[Purchase]]:
-        pages = []
+        pages: dict[TransactionsPageKey, list[Purchase]] = {}
+        first_pages: dict[tuple[int, int], list[int]] = defaultdict(list)
         for key in keys:
+            if key.card_id is not None and key.after is None:
+                first_pages[key.member_id, key.first].append(key.card_id)
+        for (member_id, first), card_ids in first_pages.items():
+            per_card = await first_rows_per_group(
+                Purchase,
+                group_by="card_id",
+                groups=card_ids,
+                equal={"member_id": member_id},
+                order_by=[("occurred_at", True), ("id", True)],
+                per_group=first + 1,
+            )
+            for card_id in card_ids:
+                pages[TransactionsPageKey(member_id, card_id, first, None)] = per_card[card_id]
+        for key in keys:
+            if key in pages:
+                continue
             queryset = Purchase.filter(member_id=key.member_id)
             if key.card_id is not None:
                 queryset = queryset.filter(card_id=key.card_id)
-            page = keyset_page(
+            pages[key] = await keyset_page(
                 queryset, field="occurred_at", after=key.after, first=key.first, descending=True
             )
-            pages.append(await page)
-        return pages
+        return [pages[key] for key in keys]
 
 
 class EntriesPageByKeyLoader(DataLoader[EntriesPageKey, list[PointsEntry]]):

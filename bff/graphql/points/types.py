@@ -143,8 +143,10 @@ async def resolve_points_entry_node(info: Info, pk: int) -> PointsEntry | None:
     member = await info.context.member()
     if member is None:
         return None
-    entry = await models.PointsEntry.get_or_none(id=pk, member_id=member.id)
-    return PointsEntry.from_model(entry) if entry else None
+    entry = await info.context.loaders.points_entry_by_id.load(pk)
+    if entry is None or entry.member_id != member.id:
+        return None
+    return PointsEntry.from_model(entry)
 
 
 register_node("Transaction", resolve_transaction_node)
