@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -282,3 +283,30 @@ async def test_a_subscription_needs_a_session_even_on_an_acknowledged_connection
         code = await ws.close_code()
 
     assert code == 4401
+
+
+async def test_a_subscription_sent_over_http_is_refused_with_a_clear_error(client, caplog):
+    """POST /graphql with a subscription says to use the websocket; nothing is logged as a bug."""
+    _, token = await signed_in_member()
+
+    with caplog.at_level(logging.ERROR):
+        body = await gql(client, BALANCE, token=token)
+
+    assert caplog.records == []
+    assert "data" not in body
+    assert body["errors"][0]["extensions"]["code"] == "BAD_REQUEST"
+    assert "graphql-transport-ws" in body["errors"][0]["message"]
+
+
+async def test_a_new_subscription_rechecks_the_session(client, live_url):
+    """A session revoked without any event is noticed at the next subscribe (closed, 4403)."""
+    _, token = await signed_in_member()
+
+    async with signed_in_ws(live_url, token) as ws:
+        await ws.subscribe("1", BALANCE)
+        await next_payload(ws)
+        await Session.filter(token_hash=token_hash(token)).update(revoked_at=datetime.now(UTC))
+        await ws.subscribe("2", BALANCE)
+        code = await ws.close_code()
+
+    assert code == 4403

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncGenerator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 from bff.events import EventKind, get_bus
 from bff.graphql.errors import UnauthenticatedError
@@ -30,9 +30,11 @@ async def member_events(
     a SESSION_REVOKED event of the member and every `subscription_session_check_interval`; when
     it has ended (revoked, expired, idle, account closed) the websocket is closed with 4403.
     """
-    authentication = await context.authentication()
+    # Checked again for every subscription, not just at connection_init: a session that ended
+    # since then without its event reaching us is noticed here.
+    authentication = await authenticate_connection(context)
     if authentication is None:
-        raise UnauthenticatedError
+        await _close_and_wait(context)
     interval = context.settings.subscription_session_check_interval.total_seconds()
     async with get_bus().subscribe(authentication.member.id) as stream:
         if announce:
@@ -46,13 +48,18 @@ async def member_events(
                 event = None
             if event is None or event.kind is EventKind.SESSION_REVOKED:
                 if await authenticate_connection(context) is None:
-                    await close_connection(context, code=SESSION_ENDED, reason="Session ended")
-                    # The socket is closed: wait to be cancelled with the connection's
-                    # operations rather than send a `complete` nobody can receive.
-                    await asyncio.Event().wait()
+                    await _close_and_wait(context)
                 continue
             if event.kind in kinds:
                 # A websocket's context lives as long as the connection: fresh loaders, so
                 # what is sent for this event is read now, not served from an earlier cache.
                 context.loaders = Loaders()
                 yield event
+
+
+async def _close_and_wait(context: Context) -> NoReturn:
+    """Close the websocket (4403), then wait to be cancelled with the connection's operations
+    rather than send a `complete` or an error nobody can receive."""
+    await close_connection(context, code=SESSION_ENDED, reason="Session ended")
+    await asyncio.Event().wait()
+    raise UnauthenticatedError  # not reached: the wait ends only by cancellation
