@@ -162,7 +162,7 @@ async def login(
     if member is None or not ok:
         await throttle.record_failure(factor=Factor.PASSWORD, account=account, address=client_ip)
         raise INVALID_CREDENTIALS
-    await throttle.record_success(factor=Factor.PASSWORD, account=account)
+    await throttle.record_success(factor=Factor.PASSWORD, account=account, address=client_ip)
     if new_hash is not None:
         await Member.filter(id=member.id).update(password_hash=new_hash)
     if member.totp_enabled_at is not None:
@@ -237,7 +237,7 @@ async def accept_second_factor(
     if not accepted:
         await throttle.record_failure(factor=factor, account=account, address=client_ip)
         raise DomainError("INVALID_CODE", "This code is not valid.", field=field)
-    await throttle.record_success(factor=factor, account=account)
+    await throttle.record_success(factor=factor, account=account, address=client_ip)
 
 
 async def _spend_totp(*, member: Member, code: str, settings: Settings) -> bool:
@@ -270,7 +270,7 @@ async def confirm_password(
     if not await check_member_password(member, password, settings=settings):
         await throttle.record_failure(factor=Factor.PASSWORD, account=account, address=client_ip)
         raise DomainError("INVALID_CREDENTIALS", "The password is not correct.", field=field)
-    await throttle.record_success(factor=Factor.PASSWORD, account=account)
+    await throttle.record_success(factor=Factor.PASSWORD, account=account, address=client_ip)
 
 
 async def change_password(

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import os
 import secrets
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import cache
 from typing import TYPE_CHECKING, Any
@@ -31,13 +34,26 @@ MIN_SCORE = 3
 _zxcvbn_lock = threading.Lock()
 
 
+# Hashing threads run at a lower CPU priority than the event loop's thread, so a login flood
+# slows logins down rather than every other request (Linux schedules threads one by one, and
+# argon2's own lanes inherit the niceness of the thread that starts them).
+HASHING_NICENESS = 10
+
+
+def _lower_thread_priority() -> None:
+    with contextlib.suppress(AttributeError, OSError):  # not Linux, or not permitted
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), HASHING_NICENESS)
+
+
 @dataclass
 class PasswordHashing:
-    """argon2id with the settings' parameters; at most `in_flight` hashes run at once."""
+    """argon2id with the settings' parameters; at most `in_flight` hashes run at once, each in a
+    low-priority worker thread."""
 
     hasher: PasswordHasher
     in_flight: int
     _semaphore: asyncio.Semaphore | None = field(default=None, init=False)
+    _executor: ThreadPoolExecutor | None = field(default=None, init=False)
     _dummy_hash: str | None = field(default=None, init=False)
 
     @property
@@ -46,9 +62,19 @@ class PasswordHashing:
             self._semaphore = asyncio.Semaphore(self.in_flight)
         return self._semaphore
 
+    @property
+    def executor(self) -> ThreadPoolExecutor:
+        if self._executor is None:
+            self._executor = ThreadPoolExecutor(
+                max_workers=self.in_flight,
+                thread_name_prefix="argon2",
+                initializer=_lower_thread_priority,
+            )
+        return self._executor
+
     async def _run(self, function: Any, *args: str) -> Any:  # noqa: ANN401 (thin wrapper)
         async with self.semaphore:
-            return await asyncio.to_thread(function, *args)
+            return await asyncio.get_running_loop().run_in_executor(self.executor, function, *args)
 
     async def hash(self, password: str) -> str:
         result: str = await self._run(self.hasher.hash, password)

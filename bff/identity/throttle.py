@@ -18,6 +18,7 @@ from functools import cache
 from typing import TYPE_CHECKING, Protocol
 
 from tortoise import connections
+from tortoise.expressions import F
 
 from bff.errors import DomainError
 from bff.identity.models import ThrottleCounter
@@ -47,6 +48,7 @@ class CounterStore(Protocol):
     async def increment(self, key: str, *, limit: int) -> int: ...
     async def count(self, key: str) -> int: ...
     async def clear(self, key: str) -> None: ...
+    async def release(self, key: str) -> None: ...
 
 
 class DatabaseCounters:
@@ -86,7 +88,12 @@ class DatabaseCounters:
         return counter.failures
 
     async def clear(self, key: str) -> None:
-        await ThrottleCounter.filter(key=key).delete()
+        # Zeroed, not deleted: a concurrent increment between its insert and its UPDATE must
+        # still find the row.
+        await ThrottleCounter.filter(key=key).update(failures=0)
+
+    async def release(self, key: str) -> None:
+        await ThrottleCounter.filter(key=key, failures__gt=0).update(failures=F("failures") - 1)
 
 
 _INCREMENT_SCRIPT = """
@@ -98,6 +105,11 @@ return current
 """
 
 
+_RELEASE_SCRIPT = """
+if tonumber(redis.call('GET', KEYS[1]) or '0') > 0 then redis.call('DECR', KEYS[1]) end
+"""
+
+
 class RedisCounters:
     """Counters in Redis (when REDIS_URL is set), expiring a window after the last attempt."""
 
@@ -106,6 +118,7 @@ class RedisCounters:
         self.prefix = prefix
         self.window_ms = int(settings.throttle_window.total_seconds() * 1000)
         self._increment = redis.register_script(_INCREMENT_SCRIPT)
+        self._release = redis.register_script(_RELEASE_SCRIPT)
 
     async def increment(self, key: str, *, limit: int) -> int:
         result = await self._increment(keys=[self.prefix + key], args=[limit, self.window_ms])
@@ -117,6 +130,9 @@ class RedisCounters:
 
     async def clear(self, key: str) -> None:
         await self.redis.delete(self.prefix + key)
+
+    async def release(self, key: str) -> None:
+        await self._release(keys=[self.prefix + key])
 
 
 class Throttle:
@@ -168,12 +184,15 @@ class Throttle:
             await asyncio.sleep(min(self.max_delay, FIRST_DELAY_SECONDS * 2 ** (over - 1)))
 
     async def record_success(
-        self, *, factor: str, account: str | None, address: str | None = None
+        self, *, factor: str, account: str | None, address: str | None
     ) -> None:
-        """The secret was right: the account's consecutive failures start over (not the address)."""
-        del address  # one good account must not reset an address that is guessing others
+        """The secret was right: the account's consecutive failures start over, and the attempt
+        counted against the address is taken back (one good account must not reset an address
+        that is guessing others)."""
         if account is not None:
             await self.store.clear(self._key(factor, "account", account))
+        if address is not None:
+            await self.store.release(self._key(factor, "address", address))
 
     async def forget_account(self, *, account: str) -> None:
         """Drop every counter of an account (closure erases it)."""

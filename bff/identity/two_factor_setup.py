@@ -60,7 +60,7 @@ async def confirm_setup(
     if step is None:
         await throttle.record_failure(factor=Factor.TOTP, account=account, address=client_ip)
         raise DomainError("INVALID_CODE", "This code is not valid.", field="code")
-    await throttle.record_success(factor=Factor.TOTP, account=account)
+    await throttle.record_success(factor=Factor.TOTP, account=account, address=client_ip)
     codes = two_factor.new_recovery_codes()
     now = datetime.now(UTC)
     async with in_transaction():

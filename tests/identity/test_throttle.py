@@ -203,3 +203,16 @@ async def test_redis_counters_expire_and_clear(redis_counters):
     assert count == 2
     assert 0 < ttl <= redis_counters.window_ms
     assert await redis_counters.count("k") == 0
+
+
+async def test_successes_do_not_use_up_the_address_allowance(app, settings):
+    """Many members signing in from one office address are never throttled for succeeding."""
+    throttle = Throttle(DatabaseCounters(settings), settings)
+
+    for i in range(settings.throttle_max_failures * 10 + 5):
+        await throttle.check(factor=Factor.PASSWORD, account=f"user{i}", address="192.0.2.1")
+        await throttle.record_success(
+            factor=Factor.PASSWORD, account=f"user{i}", address="192.0.2.1"
+        )
+
+    await throttle.check(factor=Factor.PASSWORD, account="last", address="192.0.2.1")
