@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import httpx
 import pytest
@@ -128,8 +128,9 @@ def _wait_until_ready(url: str, server: subprocess.Popen[bytes]) -> None:
     pytest.fail(f"the server did not become ready at {url}")
 
 
-def test_serve_shuts_down_gracefully_on_sigterm_and_closes_the_database(tmp_path):
-    """SIGTERM lets uvicorn finish, run the lifespan's shutdown (closing the pool) and exit.
+def test_serve_logs_json_lines_and_shuts_down_gracefully_on_sigterm(tmp_path):
+    """The real server writes JSON log lines with request ids; SIGTERM lets uvicorn finish, run
+    the lifespan's shutdown (closing the pool) and exit.
 
     uvicorn re-raises the signal once shut down, so the exit status is the usual -SIGTERM.
     """
@@ -138,6 +139,7 @@ def test_serve_shuts_down_gracefully_on_sigterm_and_closes_the_database(tmp_path
         "BFF_ENV": "development",
         "DATABASE_URL": f"sqlite://{tmp_path / 'serve.sqlite3'}",
         "LOG_LEVEL": "INFO",
+        "LOG_JSON": "true",
     }
     bff = [sys.executable, "-m", "bff.cli"]
     subprocess.run(  # noqa: S603 (our own command line)
@@ -156,7 +158,9 @@ def test_serve_shuts_down_gracefully_on_sigterm_and_closes_the_database(tmp_path
         try:
             _wait_until_ready(f"http://127.0.0.1:{port}/readyz", server)
             answered = httpx.post(
-                f"http://127.0.0.1:{port}/graphql", json={"query": "{ __typename }"}
+                f"http://127.0.0.1:{port}/graphql",
+                json={"query": "{ __typename }"},
+                headers={"X-Request-ID": "served-1"},
             )
 
             server.send_signal(signal.SIGTERM)
@@ -166,8 +170,12 @@ def test_serve_shuts_down_gracefully_on_sigterm_and_closes_the_database(tmp_path
                 server.kill()
                 server.wait()
 
-    lines = Path(log).read_text()
+    # Every log line is JSON; only the GraphiQL address is printed as plain text.
+    records = [json.loads(line) for line in log.read_text().splitlines() if line.startswith("{")]
+    messages = [record["message"] for record in records]
+    graphql = [record for record in records if record.get("path") == "/graphql"]
     assert answered.json() == {"data": {"__typename": "Query"}}
+    assert [(line["request_id"], line["status"]) for line in graphql] == [("served-1", 200)]
     assert code == -signal.SIGTERM
-    assert "Application shutdown complete." in lines
-    assert "database connections closed" in lines
+    assert "Application shutdown complete." in messages
+    assert "database connections closed" in messages

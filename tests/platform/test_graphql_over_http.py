@@ -116,3 +116,18 @@ async def test_a_field_error_is_200_with_data_in_graphql_response_json(client, m
     assert response.status_code == 200
     assert response.json()["data"] == {"me": None}
     assert response.json()["errors"][0]["path"] == ["me"]
+
+
+async def test_a_batch_answers_each_operation_in_order_and_drops_data_only_where_it_never_ran(
+    client,
+):
+    """A batch is 200 with one result per operation; a failing one does not spoil the others."""
+    batch = [{"query": "query { __typename }"}, {"query": UNKNOWN_FIELD}]
+
+    response = await client.post("/graphql", json=batch, headers={"Accept": GRAPHQL_RESPONSE})
+
+    ran, refused = response.json()
+    assert response.status_code == 200
+    assert ran == {"data": {"__typename": "Query"}}
+    assert "data" not in refused
+    assert refused["errors"][0]["message"].startswith("Cannot query field 'nope'")
