@@ -171,6 +171,13 @@ class GraphQLView(GraphQL[Context, None]):
         operations = body if isinstance(body, list) else [body]
         if not operations:
             raise HTTPException(400, "The batch is empty: send at least one operation.")
+        cap = self.settings.max_operations_per_request
+        if len(operations) > cap:
+            raise HTTPException(
+                400,
+                f"Too many operations: a batch holds at most {cap}, "
+                f"this one has {len(operations)}.",
+            )
         for operation in operations:
             if not isinstance(operation, dict):
                 raise HTTPException(

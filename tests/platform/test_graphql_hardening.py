@@ -104,7 +104,17 @@ async def test_a_batch_over_the_operations_cap_is_refused_with_400(client, setti
     assert allowed.status_code == 200
     assert len(allowed.json()) == settings.max_operations_per_request
     assert refused.status_code == 400
-    assert refused.json() == {"errors": [{"message": "Too many operations"}]}
+    assert refused.json() == {
+        "errors": [
+            {
+                "message": (
+                    "Too many operations: a batch holds at most "
+                    f"{settings.max_operations_per_request}, this one has "
+                    f"{settings.max_operations_per_request + 1}."
+                )
+            }
+        ]
+    }
 
 
 def test_first_is_capped_at_the_maximum_page_size():
