@@ -129,3 +129,23 @@ async def test_a_session_ends_at_its_absolute_lifetime_even_when_used(client, me
     body = await gql(client, ME, token=token)
 
     assert body["data"]["me"] is None
+
+
+async def test_outside_development_the_cookie_is_host_prefixed_and_secure(client_with, member):
+    """Production: `__Host-bff_session`, Secure, HttpOnly, SameSite=Lax, Path=/ and no Domain."""
+    http = await client_with(bff_env="production", graphiql=False, introspection=False)
+
+    response = await http.post(
+        "/graphql",
+        json={
+            "query": "mutation($i: LoginInput!) { login(input: $i) { token } }",
+            "variables": {"i": {"email": member.email, "password": PASSWORD}},
+        },
+    )
+
+    cookie = response.headers["set-cookie"]
+    assert cookie.startswith("__Host-bff_session=")
+    attributes = {part.strip().lower() for part in cookie.split(";")[1:]}
+    assert {"secure", "httponly", "samesite=lax", "path=/"} <= attributes
+    assert not any(attribute.startswith("domain") for attribute in attributes)
+    assert response.json()["data"]["login"]["token"] is None

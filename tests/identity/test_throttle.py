@@ -18,6 +18,7 @@ from bff.identity.throttle import (
     RedisCounters,
     Throttle,
     connect_redis,
+    throttle_for,
 )
 from tests.conftest import make_settings
 from tests.identity.conftest import PASSWORD, login
@@ -216,3 +217,13 @@ async def test_successes_do_not_use_up_the_address_allowance(app, settings):
         )
 
     await throttle.check(factor=Factor.PASSWORD, account="last", address="192.0.2.1")
+
+
+def test_redis_url_selects_the_redis_store_and_the_database_otherwise(settings):
+    """Several processes share counters through Redis when REDIS_URL is set."""
+
+    with_redis = throttle_for(make_settings(settings.database_url, redis_url=REDIS_URL))
+    without = throttle_for(settings)
+
+    assert isinstance(with_redis.store, RedisCounters)
+    assert isinstance(without.store, DatabaseCounters)
