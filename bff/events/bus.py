@@ -25,7 +25,8 @@ class EventStream:
         self.member_id = member_id
         self._queue: asyncio.Queue[Event] = asyncio.Queue(maxsize=QUEUE_SIZE)
 
-    def _put(self, event: Event) -> None:
+    def offer(self, event: Event) -> None:
+        """Queue `event` without waiting (the bus calls this)."""
         if self._queue.full():
             logger.warning("subscriber of member %s is behind; dropping an event", self.member_id)
             self._queue.get_nowait()
@@ -59,7 +60,7 @@ class EventBus:
 
     def deliver(self, event: Event) -> None:
         for stream in tuple(self._streams.get(event.member_id, ())):
-            stream._put(event)  # noqa: SLF001 (the bus is the stream's only producer)
+            stream.offer(event)
 
     @asynccontextmanager
     async def subscribe(self, member_id: int) -> AsyncIterator[EventStream]:

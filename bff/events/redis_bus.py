@@ -30,10 +30,11 @@ class RedisEventBus(EventBus):
     drops those of members it has no subscriber for, which is cheap at notification sizes.
     """
 
-    def __init__(self, url: str, channel: str) -> None:
+    def __init__(self, url: str, channel: str, *, client_name: str = "bff-events") -> None:
         super().__init__()
         self.channel = channel
-        self._redis = redis.from_url(url)
+        # Named, so `CLIENT LIST` on the Redis server shows which connections are the bus's.
+        self._redis = redis.from_url(url, client_name=client_name)
         self._pubsub: PubSub | None = None
         self._listener: asyncio.Task[None] | None = None
 
@@ -65,10 +66,10 @@ class RedisEventBus(EventBus):
         while True:
             try:
                 message = await pubsub.get_message(timeout=None)
-            except (RedisError, OSError):
+            except (RedisError, OSError) as error:
                 # redis-py reconnects and subscribes again on the next read; events published
                 # meanwhile are lost (pub/sub is at-most-once), see README "Real time".
-                logger.exception("event bus lost Redis; retrying")
+                logger.warning("event bus lost Redis (%s); retrying", error)
                 await asyncio.sleep(RECONNECT_DELAY_SECONDS)
                 continue
             if message is None or message.get("type") != "message":

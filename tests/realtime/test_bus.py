@@ -6,6 +6,7 @@ import asyncio
 import uuid
 
 import pytest
+import redis.asyncio as redis
 from tortoise.transactions import in_transaction
 
 from bff import events
@@ -126,3 +127,41 @@ async def test_an_event_published_by_one_process_reaches_subscribers_of_another(
         await listener.stop()
 
     assert remote == local == events.points_balance_changed(42)
+
+
+@pytest.mark.postgres_only
+async def test_the_redis_bus_resubscribes_after_losing_its_connection():
+    """Redis drops the listener's connection; the bus reconnects and delivers again."""
+    channel, name = f"bff:test:{uuid.uuid4().hex}", f"bff-test-{uuid.uuid4().hex[:12]}"
+    listener = RedisEventBus(REDIS_URL, channel, client_name=name)
+    publisher = RedisEventBus(REDIS_URL, channel)
+    admin = redis.from_url(REDIS_URL)
+    await listener.start()
+    await publisher.start()
+
+    try:
+        killed = [c["id"] for c in await admin.client_list(_type="pubsub") if c["name"] == name]
+        for client_id in killed:
+            await admin.client_kill_filter(_id=client_id)
+        async with listener.subscribe(7) as stream:
+            received = await _publish_until_delivered(publisher, stream)
+    finally:
+        await publisher.stop()
+        await listener.stop()
+        await admin.aclose()
+
+    assert len(killed) == 1
+    assert received == events.points_balance_changed(7)
+
+
+async def _publish_until_delivered(bus, stream):
+    """Publish every 0.2 s (at most 100 times) until the stream delivers; pub/sub drops what
+    is published while the listener reconnects."""
+    for _ in range(100):
+        await bus.publish(events.points_balance_changed(7))
+        try:
+            async with asyncio.timeout(0.2):
+                return await anext(stream)
+        except TimeoutError:
+            continue
+    pytest.fail("the bus never delivered again")
