@@ -56,6 +56,10 @@ class Result:
         )
 
 
+def ratio(a: Result, b: Result) -> float:
+    return a.requests_per_second / b.requests_per_second if b.requests_per_second else float("inf")
+
+
 def body_of(workload: str) -> str:
     operation, path = WORKLOADS[workload]
     body: dict[str, Any] = {"query": path.read_text(), "operationName": operation}
@@ -289,12 +293,11 @@ def main() -> int:  # noqa: C901, PLR0915 (one linear script)
             if other is not None:
                 print(f"  {label:16} {other.row()}")
         floor = results["floor", 1, workload]
-        print(f"  BFF / floor      {app.requests_per_second / floor.requests_per_second:6.0%}")
+        print(f"  BFF / floor      {ratio(app, floor):6.0%}")
         naive = results.get(("naive", 1, workload))
         if naive is not None:
-            print(f"  BFF / naive      {app.requests_per_second / naive.requests_per_second:6.1f}x")
-        two = results["app", 2, workload]
-        print(f"  2 / 1 workers    {two.requests_per_second / app.requests_per_second:6.2f}x")
+            print(f"  BFF / naive      {ratio(app, naive):6.1f}x")
+        print(f"  2 / 1 workers    {ratio(results['app', 2, workload], app):6.2f}x")
         if workload in identical:
             print(f"  floor JSON identical to the BFF's: {'yes' if identical[workload] else 'NO'}")
     bad = {key: result.bad for key, result in results.items() if result.bad}
