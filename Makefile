@@ -8,7 +8,7 @@ PORT ?= 8000
 # The product's shared folder (client contract and its checker), beside this checkout.
 SHARED ?= ../shared
 
-.PHONY: venv run test test-postgres lint format typecheck schema schema-check contract migrations audit check bench clean
+.PHONY: venv run test test-postgres lint format typecheck schema schema-check manifest manifest-check contract migrations audit check bench clean
 
 $(STAMP): pyproject.toml requirements.lock
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is needed")'
@@ -56,6 +56,13 @@ schema: $(STAMP)
 
 schema-check: $(STAMP)
 	$(BIN)/bff export-schema --check schema.graphql
+
+## manifest: rebuild clients/manifest.json (trusted documents) from clients/**/*.graphql
+manifest: $(STAMP)
+	$(BIN)/python -m bff.graphql.persisted
+
+manifest-check: $(STAMP)
+	$(BIN)/python -m bff.graphql.persisted --check
 
 contract: $(STAMP)
 	$(BIN)/python $(SHARED)/tools/check_contract.py schema.graphql $(SHARED)/contract.graphql
