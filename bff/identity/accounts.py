@@ -46,9 +46,10 @@ from bff.identity.validation import (
 from bff.profile.models import Preferences
 from bff.settings import Settings
 
-INVALID_CREDENTIALS = DomainError(
-    "INVALID_CREDENTIALS", "The email or the password is not correct."
-)
+
+def _invalid_credentials() -> DomainError:
+    """The one answer for an unknown email, a closed account and a wrong password."""
+    return DomainError("INVALID_CREDENTIALS", "The email or the password is not correct.")
 
 
 @dataclass(frozen=True)
@@ -161,7 +162,7 @@ async def login(
     )
     if member is None or not ok:
         await throttle.record_failure(factor=Factor.PASSWORD, account=account, address=client_ip)
-        raise INVALID_CREDENTIALS
+        raise _invalid_credentials()
     await throttle.record_success(factor=Factor.PASSWORD, account=account, address=client_ip)
     if new_hash is not None:
         await Member.filter(id=member.id).update(password_hash=new_hash)

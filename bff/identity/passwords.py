@@ -151,14 +151,6 @@ async def check_member_password(member: Member, password: str, *, settings: Sett
     return ok
 
 
-async def require_member_password(
-    member: Member, password: str, *, settings: Settings, field: str = "password"
-) -> None:
-    """Re-authentication for a sensitive change: INVALID_CREDENTIALS when the password is wrong."""
-    if not await check_member_password(member, password, settings=settings):
-        raise DomainError("INVALID_CREDENTIALS", "The password is not correct.", field=field)
-
-
 def password_problem(password: str, *, user_inputs: tuple[str, ...] = ()) -> str | None:
     """Why `password` is refused (length, or common/guessable with zxcvbn's reason), or None."""
     length = len(password)  # code points: never truncated, never case-folded

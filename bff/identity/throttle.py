@@ -136,7 +136,10 @@ class RedisCounters:
 
 
 class Throttle:
-    """`check` before testing a secret, then `record_success` or `record_failure`."""
+    """`check` before testing a secret, then `record_success` or `record_failure`.
+
+    Call it outside any transaction: a count written inside one would vanish with its rollback.
+    """
 
     def __init__(self, store: CounterStore, settings: Settings) -> None:
         self.store = store
