@@ -83,7 +83,11 @@ class PasswordHashing:
     async def verify(self, password_hash: str | None, password: str) -> bool:
         """Whether `password` matches; an unknown account (None) costs one dummy verify."""
         if password_hash is None:
-            await self._run(self._verify_quietly, await self.dummy_hash(), password)
+            if self._dummy_hash is None:
+                # The first unknown email makes the dummy hash: one argon2 run, like a verify.
+                await self.dummy_hash()
+            else:
+                await self._run(self._verify_quietly, self._dummy_hash, password)
             return False
         ok: bool = await self._run(self._verify_quietly, password_hash, password)
         return ok
