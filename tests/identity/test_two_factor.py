@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from datetime import UTC, datetime, timedelta
 
@@ -205,3 +206,18 @@ async def test_disabling_needs_password_and_code_and_ends_other_sessions(client,
     assert (await gql(client, ME, token=other))["data"]["me"] is None
     assert (await login(client, member.email))["token"]
     assert await RecoveryCode.filter(member_id=member.id).count() == 0
+
+
+async def test_the_same_code_sent_twice_at_once_signs_in_only_once(client, member):
+    """Two concurrent verifications with one code: the conditional step update lets one win."""
+    token = (await login(client, member.email))["token"]
+    secret, _ = await enable_two_factor(client, token)
+    code = code_at(secret, 1)
+    challenges = [(await login(client, member.email))["twoFactorChallenge"] for _ in range(2)]
+
+    results = await asyncio.gather(
+        *(gql(client, VERIFY, {"challenge": c, "code": code}) for c in challenges)
+    )
+
+    tokens = [r["data"]["verifyTwoFactor"]["token"] for r in results]
+    assert sum(t is not None for t in tokens) == 1
