@@ -7,6 +7,7 @@ from bff.identity.models import Session
 from tests.factories import create_member, create_session, signed_in_member
 from tests.graphql_client import gql
 from tests.identity.conftest import PASSWORD, login
+from tests.sql_counter import gql_with_statements
 
 SESSIONS = "query { me { sessions { id current userAgent createdAt lastSeenAt expiresAt } } }"
 REVOKE = """
@@ -159,3 +160,17 @@ async def test_mutations_that_need_a_member_raise_unauthenticated_without_a_sess
     for body in bodies:
         assert body["data"] is None
         assert body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+
+
+async def test_me_with_sessions_and_preferences_costs_the_same_for_one_or_many_sessions(client):
+    """Sessions and preferences come through loaders: no statement per session."""
+    member, token = await signed_in_member()
+    query = "query { me { sessions { id current } preferences { marketingByEmail } } }"
+    _, few = await gql_with_statements(client, query, token=token)
+    for _ in range(5):
+        await create_session(member)
+
+    body, many = await gql_with_statements(client, query, token=token)
+
+    assert len(body["data"]["me"]["sessions"]) == 6
+    assert len(many.statements) == len(few.statements) <= 3
