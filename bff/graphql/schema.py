@@ -28,7 +28,7 @@ from bff.graphql.persisted import persisted_queries
 from bff.graphql.points.mutations import ProgramMutation
 from bff.graphql.profile.mutations import ProfileMutation
 from bff.graphql.realtime.subscriptions import Subscription
-from bff.graphql.realtime.transport import SubscriptionsOverWebSocketOnly
+from bff.graphql.realtime.transport import OneTransportPerOperationType
 from bff.settings import Settings
 
 if TYPE_CHECKING:
@@ -71,7 +71,7 @@ def build_schema(settings: Settings) -> strawberry.Schema:
         lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
         lambda: AddValidationRules(rules),
         MaskUnexpectedErrors,
-        SubscriptionsOverWebSocketOnly,
+        OneTransportPerOperationType,
         lambda: ParserCache(maxsize=512),
         lambda: ValidationCache(maxsize=512),
     ]

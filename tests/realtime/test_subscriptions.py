@@ -310,3 +310,17 @@ async def test_a_new_subscription_rechecks_the_session(client, live_url):
         code = await ws.close_code()
 
     assert code == 4403
+
+
+async def test_a_query_sent_over_the_websocket_is_refused(client, live_url):
+    """Queries and mutations go over HTTP: over the websocket they get one BAD_REQUEST error."""
+    _, token = await signed_in_member()
+
+    async with signed_in_ws(live_url, token) as ws:
+        await ws.subscribe("1", MY_POINTS)
+        async with asyncio.timeout(10):
+            refused = await ws.receive()
+
+    assert refused["id"] == "1"
+    assert refused["payload"]["errors"][0]["extensions"]["code"] == "BAD_REQUEST"
+    assert "POST /graphql" in refused["payload"]["errors"][0]["message"]
