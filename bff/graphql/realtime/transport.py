@@ -20,7 +20,8 @@ class OneTransportPerOperationType(SchemaExtension):
     """Refuse a subscription sent over plain HTTP (Strawberry would run it like a query and fail
     on the resolver's stream, a masked and logged unexpected error), and a query or mutation sent
     over a websocket: a connection's context lives as long as the connection, so its loaders
-    would serve stale rows, and the HTTP-only guards (body size, request ids) would not apply."""
+    would serve stale rows, and the HTTP-only guards (body-size limit, access log) would not
+    apply."""
 
     def on_execute(self) -> Iterator[None]:
         execution = self.execution_context
