@@ -13,13 +13,9 @@ from typing import TypeVar
 
 from tortoise.models import Model
 
+from bff.rawsql import placeholders
+
 M = TypeVar("M", bound=Model)
-
-
-def _placeholders(dialect: str, count: int, start: int) -> list[str]:
-    if dialect == "postgres":
-        return [f"${n}" for n in range(start, start + count)]
-    return ["?"] * count
 
 
 async def first_rows_per_group(
@@ -38,14 +34,13 @@ async def first_rows_per_group(
         return found
     meta = model._meta  # noqa: SLF001 (Tortoise's public model metadata)
     client = meta.db
-    dialect = client.capabilities.dialect
     columns = [group_by, *equal, *(column for column, _ in order_by)]
     for column in columns:
         if column not in meta.fields_db_projection_reverse:
             raise ValueError(f"{meta.db_table} has no column {column}")
-    equal_marks = _placeholders(dialect, len(equal), 1)
-    group_marks = _placeholders(dialect, len(groups), 1 + len(equal))
-    [limit_mark] = _placeholders(dialect, 1, 1 + len(equal) + len(groups))
+    equal_marks = placeholders(client, len(equal))
+    group_marks = placeholders(client, len(groups), start=1 + len(equal))
+    [limit_mark] = placeholders(client, 1, start=1 + len(equal) + len(groups))
     conditions = [f'"{column}" = {mark}' for column, mark in zip(equal, equal_marks, strict=True)]
     conditions.append(f'"{group_by}" IN ({", ".join(group_marks)})')
     ordering = ", ".join(f'"{column}" {"DESC" if desc else "ASC"}' for column, desc in order_by)

@@ -12,8 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from tortoise.expressions import Q
-from tortoise.functions import Count, Min, Sum
+from tortoise.functions import Sum
 from tortoise.queryset import QuerySet
 
 from bff import events
@@ -21,6 +20,7 @@ from bff.cards.models import Card
 from bff.errors import DomainError
 from bff.identity.models import Member
 from bff.points.models import EntryKind, PointsEntry, PointsLot, Purchase
+from bff.rawsql import db_time, placeholders, python_time
 
 
 @dataclass(frozen=True)
@@ -252,29 +252,39 @@ async def read_balances(
 ) -> dict[int, Balance]:
     """The balances of many members in two aggregate queries, without a lock. A member with a
     due expiry not yet written takes `read_balance` (lock, expire, compute) instead, so the
-    answer is the same as `read_balance`'s; that happens once per expiry, at the first read."""
-    available_now = Q(available_at__lte=now)
-    lots = (
-        await PointsLot.filter(member_id__in=member_ids, remaining__gt=0)
-        .group_by("member_id")
-        .annotate(
-            available=Sum("remaining", _filter=available_now),
-            pending=Sum("remaining", _filter=Q(available_at__gt=now)),
-            soon=Sum("remaining", _filter=available_now & Q(expires_at__lte=now + expiring_soon)),
-            next_expiry=Min("expires_at", _filter=available_now),
-            due=Count("id", _filter=Q(expires_at__lte=now)),
-        )
-        .values("member_id", "available", "pending", "soon", "next_expiry", "due")
+    answer is the same as `read_balance`'s; that happens once per expiry, at the first read.
+
+    Hand-written SQL: on every dashboard and home screen, Tortoise's building of these filtered
+    aggregates cost several times the queries themselves."""
+    client = PointsLot._meta.db  # noqa: SLF001 (Tortoise metadata)
+    ids = ", ".join(placeholders(client, len(member_ids), start=4))
+    at_now = db_time(PointsLot, "available_at", now)
+    soon = db_time(PointsLot, "expires_at", now + expiring_soon)
+    now_mark, soon_mark, due_mark = placeholders(client, 3)
+    lots = await client.execute_query_dict(
+        f"""
+        SELECT member_id,
+          SUM(CASE WHEN available_at <= {now_mark} THEN remaining END) AS available,
+          SUM(CASE WHEN available_at > {now_mark} THEN remaining END) AS pending,
+          SUM(CASE WHEN available_at <= {now_mark} AND expires_at <= {soon_mark}
+                   THEN remaining END) AS soon,
+          MIN(CASE WHEN available_at <= {now_mark} THEN expires_at END) AS next_expiry,
+          COUNT(CASE WHEN expires_at <= {due_mark} THEN id END) AS due
+        FROM points_lot WHERE remaining > 0 AND member_id IN ({ids}) GROUP BY member_id
+        """,  # noqa: S608 (only placeholders are interpolated)
+        [at_now, soon, at_now, *member_ids]
+        if client.capabilities.dialect == "postgres"
+        else [at_now, at_now, at_now, soon, at_now, at_now, *member_ids],
     )
     by_member = {row["member_id"]: row for row in lots}
+    entry_ids = ", ".join(placeholders(client, len(member_ids)))
     sums: dict[int, dict[EntryKind, int]] = {member_id: {} for member_id in member_ids}
-    for member_id, kind, total in (
-        await PointsEntry.filter(member_id__in=member_ids)
-        .group_by("member_id", "kind")
-        .annotate(total=Sum("amount"))
-        .values_list("member_id", "kind", "total")
+    for row in await client.execute_query_dict(
+        "SELECT member_id, kind, SUM(amount) AS total FROM points_entry "  # noqa: S608 (placeholders)
+        f"WHERE member_id IN ({entry_ids}) GROUP BY member_id, kind",
+        member_ids,
     ):
-        sums[member_id][EntryKind(kind)] = int(total or 0)
+        sums[row["member_id"]][EntryKind(row["kind"])] = int(row["total"] or 0)
     balances = {}
     for member_id in member_ids:
         row = by_member.get(member_id, {})
@@ -288,7 +298,7 @@ async def read_balances(
             available=int(row.get("available") or 0),
             pending=int(row.get("pending") or 0),
             expiring_soon=int(row.get("soon") or 0),
-            next_expiry_at=row.get("next_expiry"),
+            next_expiry_at=python_time(PointsLot, "expires_at", row.get("next_expiry")),
             lifetime_earned=kinds.get(EntryKind.EARN, 0),
             spent=-kinds.get(EntryKind.REDEEM, 0),
             expired=-kinds.get(EntryKind.EXPIRE, 0),
