@@ -1,0 +1,201 @@
+"""Property tests of the ledger: random purchases, redemptions, time passing, links, unlinks and
+opt-outs keep every account consistent with its entries, its lots and the clock."""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from bff.cards.models import Card
+from bff.cards.services import attach_card, issue_card, unlink_card
+from bff.errors import DomainError
+from bff.identity.models import Member
+from bff.points.ledger import Account, read_balance
+from bff.points.models import EntryKind, PointsEntry, PointsLot
+from bff.points.program import join_program, leave_program
+from bff.points.purchases import PurchaseRequest, record_purchase
+from tests.conftest import empty_tables
+from tests.factories import create_member
+
+CARDS = 3
+MEMBERS = 2
+START = datetime(2026, 1, 1, tzinfo=UTC)
+_receipts = itertools.count(1)
+
+buys = st.tuples(
+    st.just("buy"),
+    st.integers(min_value=0, max_value=CARDS - 1),
+    st.integers(min_value=0, max_value=2000),  # total, whole units
+    # age of the receipt in days: mostly past the return window and before expiry
+    st.one_of(st.integers(min_value=15, max_value=360), st.integers(min_value=0, max_value=400)),
+    st.sampled_from([0, 1, 5, 20, 60]),  # points to redeem
+)
+operations = st.one_of(
+    buys,
+    buys,
+    buys,  # purchases are what tills mostly send
+    st.tuples(st.just("advance"), st.integers(min_value=0, max_value=400)),
+    st.tuples(
+        st.just("link"),
+        st.integers(min_value=0, max_value=CARDS - 1),
+        st.integers(min_value=0, max_value=MEMBERS - 1),
+    ),
+    st.tuples(st.just("unlink"), st.integers(min_value=0, max_value=CARDS - 1)),
+    st.tuples(st.just("opt_out"), st.integers(min_value=0, max_value=MEMBERS - 1)),
+)
+# Every run starts with earnings on each card, so that redemptions have lots to choose from.
+opening = [("buy", card, 900 + 100 * card, 20 + 40 * card, 0) for card in range(CARDS)]
+
+
+@dataclass
+class World:
+    members: list[Member]
+    cards: list[Card]
+    now: datetime = START
+    accounts: list[Account] = field(default_factory=list)
+
+
+async def make_world(app_settings) -> World:
+    await empty_tables()
+    members = [await create_member() for _ in range(MEMBERS)]
+    cards = [(await issue_card(settings=app_settings)).card for _ in range(CARDS)]
+    accounts = [Account(member_id=m.id) for m in members] + [Account(card_id=c.id) for c in cards]
+    return World(members=members, cards=cards, accounts=accounts)
+
+
+async def lot_snapshot() -> dict[int, tuple[int, int, datetime, datetime, int | None, int]]:
+    rows = await PointsLot.all().values_list(
+        "id", "remaining", "amount", "available_at", "expires_at", "member_id", "card_id"
+    )
+    return {row[0]: row[1:] for row in rows}
+
+
+async def apply(operation: tuple, world: World, app_settings) -> None:
+    kind = operation[0]
+    if kind == "advance":
+        world.now += timedelta(days=operation[1])
+    elif kind == "buy":
+        _, card_index, total, age, redeem = operation
+        await buy_and_check_order(
+            world, card_index, total=total, age=age, redeem=redeem, app_settings=app_settings
+        )
+    elif kind == "link":
+        _, card_index, member_index = operation
+        # Linked to someone else, over the limit or not enrolled: a refusal is fine.
+        with contextlib.suppress(DomainError):
+            await attach_card(
+                member_id=world.members[member_index].id,
+                card_id=world.cards[card_index].id,
+                label=None,
+                settings=app_settings,
+                now=world.now,
+            )
+    elif kind == "unlink":
+        card = await Card.get(id=world.cards[operation[1]].id)
+        if card.member_id is not None:
+            await unlink_card(member_id=card.member_id, card_id=card.id)
+    elif kind == "opt_out":
+        member = await Member.get(id=world.members[operation[1]].id)
+        for card in await Card.filter(member_id=member.id):
+            await unlink_card(member_id=member.id, card_id=card.id)
+        await leave_program(member=member, now=world.now)
+        assert sum(await entry_amounts(Account(member_id=member.id))) == 0
+        await join_program(member=member, accept_rules=True, now=world.now)
+
+
+async def buy_and_check_order(world, card_index, *, total, age, redeem, app_settings) -> None:
+    """Record a purchase; when it redeems, the points came from the soonest-expiring lots."""
+    card = await Card.get(id=world.cards[card_index].id)
+    before = await lot_snapshot()
+    try:
+        await record_purchase(
+            request=PurchaseRequest(
+                receipt_id=f"P-{next(_receipts)}",
+                card_number=card.number,
+                store_id="s",
+                total=Decimal(total) + Decimal("0.99"),
+                occurred_at=world.now - timedelta(days=age),
+                points_to_redeem=redeem,
+            ),
+            settings=app_settings,
+            now=world.now,
+        )
+    except DomainError as error:
+        refusal = error.code
+    else:
+        refusal = None
+    if refusal is not None:
+        assert refusal == "INSUFFICIENT_POINTS"
+        assert redeem > 0
+        assert await lot_snapshot() == before  # rolled back whole, expiries included
+        return
+    after = await lot_snapshot()
+    taken = [lot for lot in before if after[lot][0] < before[lot][0]]
+    assert sum(before[lot][0] - after[lot][0] for lot in taken) == redeem
+    owner = Account.of_card(card)
+    eligible_left = [
+        lot
+        for lot, (remaining, _, available_at, expires_at, member_id, card_id) in after.items()
+        if lot in before
+        and remaining > 0
+        and available_at <= world.now < expires_at
+        and (member_id, None if member_id else card_id) == (owner.member_id, owner.card_id)
+    ]
+    for used in taken:
+        for left in eligible_left:
+            if left != used:
+                assert (before[used][3], used) < (after[left][3], left)
+
+
+async def entry_amounts(account: Account) -> list[int]:
+    return await account.entries().values_list("amount", flat=True)  # type: ignore[return-value]
+
+
+async def check_invariants(world: World, app_settings) -> None:
+    for account in world.accounts:
+        balance = await read_balance(
+            account=account, now=world.now, expiring_soon=app_settings.points_expiring_soon
+        )
+        amounts = await entry_amounts(account)
+        lots = await account.lots()
+        assert balance.total == sum(amounts)
+        assert balance.available >= 0
+        assert balance.pending >= 0
+        assert all(0 <= lot.remaining <= lot.amount for lot in lots)
+        flows = balance.lifetime_earned - balance.spent - balance.expired - balance.forfeited
+        assert flows + balance.adjusted == balance.total
+        # The buckets as the clock says they are, from the lots alone.
+        assert all(lot.remaining == 0 for lot in lots if lot.expires_at <= world.now)
+        assert balance.pending == sum(lot.remaining for lot in lots if lot.available_at > world.now)
+        assert balance.available == sum(
+            lot.remaining for lot in lots if lot.available_at <= world.now < lot.expires_at
+        )
+        expired = await account.entries().filter(kind=EntryKind.EXPIRE)
+        assert balance.expired == -sum(entry.amount for entry in expired)
+    lot_total = sum(lot.remaining for lot in await PointsLot.all())
+    entry_total = sum(await PointsEntry.all().values_list("amount", flat=True))  # type: ignore[arg-type]
+    assert lot_total == entry_total
+
+
+@settings(
+    max_examples=20,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(steps=st.lists(operations, min_size=1, max_size=10))
+async def test_the_ledger_stays_consistent_under_any_sequence_of_operations(app, settings, steps):
+    """balance = sum of entries = sum of lots, nothing negative, soonest-expiring lots first,
+    pending/available/expired as the clock says."""
+    world = await make_world(settings)
+
+    for step in [*opening, *steps]:
+        await apply(step, world, settings)
+        await check_invariants(world, settings)
+
+    assert world.now >= START
