@@ -1,0 +1,81 @@
+"""`bff seed-demo`: a demo member whose points show every bucket, cards, offers, a card to link."""
+
+from __future__ import annotations
+
+from bff.demo import DEMO_EMAIL, UNLINKED_CARD_CODE, UNLINKED_CARD_NUMBER, load_demo
+from bff.identity.models import Member
+from bff.points.models import PointsEntry
+from tests.cards.test_linking import link
+from tests.factories import create_session, signed_in_member
+from tests.graphql_client import gql
+
+DEMO = """
+query {
+  me {
+    cards { number status }
+    points { available pending expiringSoon nextExpiryAt lifetimeEarned spent expired }
+    transactions(first: 100) { edges { node { id } } pageInfo { hasNextPage } }
+    offers(first: 100) { edges { node { exclusive } } }
+  }
+  offers(first: 100) { edges { node { id } } }
+}
+"""
+LOGIN = """
+mutation Login($input: LoginInput!) {
+  login(input: $input) { member { email } userErrors { code } }
+}
+"""
+
+
+async def test_the_demo_member_shows_pending_available_expiring_and_expired_points(
+    app, client, settings
+):
+    """Three cards, about 200 purchases, and every bucket of the balance non-empty."""
+    summary = await load_demo(settings, only_if_empty=True)
+    member = await Member.get(email=DEMO_EMAIL)
+    token = await create_session(member)
+
+    body = await gql(client, DEMO, token=token)
+
+    me = body["data"]["me"]
+    assert len(me["cards"]) == 3
+    points = me["points"]
+    assert all(points[bucket] > 0 for bucket in ("available", "pending", "expiringSoon", "expired"))
+    assert points["spent"] > 0
+    total = sum(await PointsEntry.filter(member_id=member.id).values_list("amount", flat=True))
+    assert total == points["available"] + points["pending"]
+    assert me["transactions"]["pageInfo"]["hasNextPage"] is True
+    assert {offer["node"]["exclusive"] for offer in me["offers"]["edges"]} == {True, False}
+    assert len(body["data"]["offers"]["edges"]) >= 20
+    assert UNLINKED_CARD_NUMBER in summary
+
+
+async def test_the_printed_password_signs_the_demo_member_in(app, client, settings):
+    """The command prints a password that passes the policy and works."""
+    summary = await load_demo(settings, only_if_empty=False)
+    password = summary.split(f"{DEMO_EMAIL} / ")[1].split()[0]
+
+    body = await gql(client, LOGIN, {"input": {"email": DEMO_EMAIL, "password": password}})
+
+    assert len(password) >= 15
+    assert body["data"]["login"]["member"]["email"] == DEMO_EMAIL
+
+
+async def test_the_printed_unlinked_card_can_be_linked(app, client, settings):
+    """A newcomer links the README's card with the README's code."""
+    await load_demo(settings, only_if_empty=False)
+    _, token = await signed_in_member()
+
+    result = await link(client, token, UNLINKED_CARD_NUMBER, UNLINKED_CARD_CODE)
+
+    assert result["userErrors"] == []
+
+
+async def test_if_empty_loads_nothing_into_a_database_with_members(app, settings):
+    """`make run` calls it every time: the second run leaves the data alone."""
+    await signed_in_member()
+
+    summary = await load_demo(settings, only_if_empty=True)
+
+    assert "nothing loaded" in summary
+    assert not await Member.exists(email=DEMO_EMAIL)
