@@ -22,6 +22,7 @@ from tortoise.expressions import F
 
 from bff.errors import DomainError
 from bff.identity.models import ThrottleCounter
+from bff.rawsql import placeholders
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
@@ -64,10 +65,7 @@ class DatabaseCounters:
             [ThrottleCounter(key=key, failures=0, updated_at=now)], ignore_conflicts=True
         )
         connection = connections.get("default")
-        if connection.capabilities.dialect == "postgres":
-            marks = [f"${number}" for number in range(1, 6)]
-        else:
-            marks = ["?"] * 5
+        marks = placeholders(connection, 5)
         # One statement: a quiet key starts over (the lock is temporary), a live one adds 1 unless
         # it is already over the limit, and RETURNING gives this attempt its own count.
         query = (
