@@ -131,10 +131,6 @@ async def unlink_card(*, member_id: int, card_id: int) -> None:
         await Card.filter(id=card_id).update(member_id=None, linked_at=None, label=None)
 
 
-async def linked_cards(*, member_id: int) -> list[Card]:
-    return await Card.filter(member_id=member_id).order_by("linked_at", "id")
-
-
 async def link_card(
     *,
     member_id: int,

@@ -9,6 +9,7 @@ from bff.graphql.identity.loaders import LiveSessionsByMemberIdLoader, Preferenc
 from bff.graphql.offers.loaders import (
     OfferActivatedByMemberAndOfferLoader,
     OfferByIdLoader,
+    OffersPageByKeyLoader,
     VisibleOfferByViewerAndIdLoader,
 )
 from bff.graphql.points.loaders import (
@@ -47,6 +48,10 @@ class Loaders:
     @cached_property
     def points_balance_by_member(self) -> PointsBalanceByMemberLoader:
         return PointsBalanceByMemberLoader()
+
+    @cached_property
+    def offers_page(self) -> OffersPageByKeyLoader:
+        return OffersPageByKeyLoader()
 
     @cached_property
     def offer_by_id(self) -> OfferByIdLoader:

@@ -3,12 +3,40 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from aiodataloader import DataLoader
 
 from bff.offers.models import Offer
-from bff.offers.services import Viewer, activated_offer_ids, visible_offers
+from bff.offers.services import Viewer, activated_offer_ids, offers_page, visible_offers
+
+
+@dataclass(frozen=True)
+class OffersPageKey:
+    """One page of the offers `viewer` may see (only the public ones with `public_only`)."""
+
+    viewer: Viewer
+    public_only: bool
+    first: int
+    after: tuple[str, int] | None
+
+
+class OffersPageByKeyLoader(DataLoader[OffersPageKey, list[Offer]]):
+    """Pages of offers, soonest-ending first; one query per distinct page (one per request)."""
+
+    async def batch_load_fn(self, keys: list[OffersPageKey]) -> list[list[Offer]]:
+        now = datetime.now(UTC)
+        return [
+            await offers_page(
+                viewer=key.viewer,
+                first=key.first,
+                after=key.after,
+                now=now,
+                public_only=key.public_only,
+            )
+            for key in keys
+        ]
 
 
 class OfferByIdLoader(DataLoader[int, Offer | None]):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Self
 
 import strawberry
@@ -10,6 +10,7 @@ import strawberry
 from bff.graphql.context import Info
 from bff.graphql.errors import UserError
 from bff.graphql.node import register_node
+from bff.graphql.offers.loaders import OffersPageKey
 from bff.graphql.relay import (
     Connection,
     Node,
@@ -19,7 +20,7 @@ from bff.graphql.relay import (
     to_global_id,
 )
 from bff.offers import models
-from bff.offers.services import Viewer, offers_page
+from bff.offers.services import Viewer
 
 
 @strawberry.type
@@ -69,13 +70,8 @@ async def offers_connection(
 ) -> Connection[Offer]:
     """Offers `viewer` may see now, soonest-ending first."""
     page = make_page(first, after, max_page_size=info.context.settings.max_page_size)
-    rows = await offers_page(
-        viewer=viewer,
-        first=page.first,
-        after=page.after,
-        now=datetime.now(UTC),
-        public_only=public_only,
-    )
+    key = OffersPageKey(viewer=viewer, public_only=public_only, first=page.first, after=page.after)
+    rows = await info.context.loaders.offers_page.load(key)
     return build_connection(
         [Offer.from_model(row) for row in rows],
         [encode_cursor(row.valid_until, row.id) for row in rows],
