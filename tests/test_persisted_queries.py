@@ -108,6 +108,22 @@ async def test_a_hash_that_does_not_match_its_query_is_refused_and_not_registere
     assert error_code(afterwards.json()) == "PERSISTED_QUERY_NOT_FOUND"
 
 
+async def test_a_registered_mutation_is_refused_over_get(client):
+    """GET runs queries only, also when the document comes from the store by hash."""
+    mutation = "mutation LogoutByHash { logout { ok } }"
+    sha256_hash = sha256_hex(mutation)
+    await client.post("/graphql", json=apq(sha256_hash, mutation))
+
+    response = await client.get(
+        "/graphql",
+        params={"extensions": json.dumps(apq(sha256_hash)["extensions"])},
+        headers={"Accept": "application/json"},
+    )
+
+    assert response.status_code in {400, 405}
+    assert "data" not in response.json() or response.json()["data"] is None
+
+
 async def test_an_unsupported_persisted_query_version_is_refused(client):
     """Only version 1 of the protocol is spoken."""
     query = unique_query()
@@ -137,6 +153,8 @@ async def test_the_local_store_keeps_only_the_most_recently_used_documents():
     assert await store.get("a") == "query A { me { id } }"
 
 
+# Redis runs beside PostgreSQL (CI starts both before the PostgreSQL run; `make test` needs none).
+@pytest.mark.postgres_only
 async def test_the_redis_store_shares_documents_between_processes():
     """A document put by one store (process) is found by another through Redis."""
     query = unique_query()
