@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 
+from bff.cards.models import Card
 from tests.cards.test_linking import link
 from tests.factories import signed_in_member
 from tests.graphql_client import gql
@@ -116,3 +118,47 @@ async def test_a_card_node_is_null_for_other_members(client):
     assert mine["data"]["node"]["number"] == number
     assert theirs["data"]["node"] is None
     assert anonymous["data"]["node"] is None
+
+
+async def test_linking_ones_own_card_again_changes_nothing(client):
+    """A repeated linkCard for a card already on this account answers with the card."""
+    _, token = await signed_in_member()
+    number, code = await issue_card(client)
+    first = await link(client, token, number, code)
+
+    again = await link(client, token, number, code)
+
+    assert again["userErrors"] == []
+    assert again["card"]["id"] == first["card"]["id"]
+
+
+async def test_a_purchase_keeps_its_owner_but_hides_the_card_once_unlinked(client):
+    """Transaction.card is null when the card is no longer linked to the purchase's owner."""
+    _, token = await signed_in_member()
+    number, card_id = await linked_card(client, token)
+    await buy(client, number, "100.00")
+    query = "query { me { transactions { edges { node { total card { id } } } } } }"
+    before = await gql(client, query, token=token)
+
+    await gql(client, UNLINK, {"input": {"cardId": card_id}}, token=token)
+    after = await gql(client, query, token=token)
+
+    assert before["data"]["me"]["transactions"]["edges"][0]["node"]["card"] == {"id": card_id}
+    assert after["data"]["me"]["transactions"]["edges"][0]["node"] == {
+        "total": "100.00",
+        "card": None,
+    }
+
+
+async def test_linking_many_cards_at_once_stops_at_the_limit(client, settings):
+    """Parallel linkCard calls by one member: the member row lock keeps the count at 5."""
+    member, token = await signed_in_member()
+    cards = [await issue_card(client) for _ in range(settings.max_cards_per_member + 3)]
+
+    results = await asyncio.gather(*(link(client, token, number, code) for number, code in cards))
+
+    linked = [result for result in results if result["userErrors"] == []]
+    refused = {result["userErrors"][0]["code"] for result in results if result["userErrors"]}
+    assert len(linked) == settings.max_cards_per_member
+    assert refused == {"CARD_LIMIT_REACHED"}
+    assert await Card.filter(member_id=member.id).count() == settings.max_cards_per_member
