@@ -24,6 +24,7 @@ from bff.settings import Settings
 B = TypeVar("B", bound=BaseModel)
 Handler = Callable[[Request], Awaitable[JSONResponse]]
 
+ANY_METHOD = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 STATUS_OF_ERROR = {
     "INVALID_INPUT": 422,
     "CARD_INVALID_NUMBER": 422,
@@ -83,7 +84,7 @@ async def parse_body(request: Request, model: type[B]) -> B:
         ) from None
 
 
-def guarded(handler: Handler, settings: Settings) -> Handler:
+def guarded(handler: Handler, settings: Settings, *, post_only: bool = True) -> Handler:
     """401 without a valid X-Api-Key; domain errors and invalid bodies as JSON errors."""
     keys = [key.get_secret_value() for key in settings.internal_api_keys]
 
@@ -92,6 +93,12 @@ def guarded(handler: Handler, settings: Settings) -> Handler:
             return JSONResponse(
                 {"error": "UNAUTHORIZED", "message": "A valid X-Api-Key header is required."},
                 status_code=401,
+            )
+        if post_only and request.method != "POST":
+            return JSONResponse(
+                {"error": "METHOD_NOT_ALLOWED", "message": "Use POST."},
+                status_code=405,
+                headers={"Allow": "POST"},
             )
         try:
             return await handler(request)
@@ -153,8 +160,13 @@ def internal_api_routes(settings: Settings) -> list[Route]:
         )
         return JSONResponse({"id": to_global_id("Offer", offer.id)}, status_code=201)
 
+    async def not_found(_: Request) -> JSONResponse:
+        return JSONResponse({"error": "NOT_FOUND", "message": "No such endpoint."}, 404)
+
+    # Every method reaches the handlers, so that refusals are JSON like the rest of this API.
     return [
-        Route("/cards", guarded(create_card, settings), methods=["POST"]),
-        Route("/purchases", guarded(create_purchase, settings), methods=["POST"]),
-        Route("/offers", guarded(create_offer_endpoint, settings), methods=["POST"]),
+        Route("/cards", guarded(create_card, settings), methods=ANY_METHOD),
+        Route("/purchases", guarded(create_purchase, settings), methods=ANY_METHOD),
+        Route("/offers", guarded(create_offer_endpoint, settings), methods=ANY_METHOD),
+        Route("/{path:path}", guarded(not_found, settings, post_only=False), methods=ANY_METHOD),
     ]

@@ -111,3 +111,27 @@ def test_every_configured_key_is_accepted():
     results = [api_key_is_valid(key, keys) for key in ("old-key", "new-key", "other", None)]
 
     assert results == [True, True, False, False]
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "status", "error"),
+    [
+        ("GET", "/internal/v1/cards", 405, "METHOD_NOT_ALLOWED"),
+        ("POST", "/internal/v1/nothing-here", 404, "NOT_FOUND"),
+    ],
+)
+async def test_refusals_of_the_internal_api_are_json(client, method, path, status, error):
+    """A wrong method or an unknown path answers JSON like every other error here."""
+
+    response = await client.request(method, path, headers=STORE_HEADERS)
+
+    assert response.status_code == status
+    assert response.json()["error"] == error
+
+
+async def test_unknown_paths_need_the_api_key_too(client):
+    """Without a key, even the list of endpoints is not disclosed: 401."""
+
+    response = await client.post("/internal/v1/nothing-here")
+
+    assert response.status_code == 401
