@@ -49,6 +49,7 @@ class Account:
     async def lock(self) -> None:
         """Lock the owning row until the transaction ends, so that writers of this account take
         turns (PostgreSQL `FOR UPDATE`; SQLite runs one write transaction at a time anyway)."""
+        # `.only()`, never `.values_list()`: Tortoise silently drops FOR UPDATE from the latter.
         if self.member_id is not None:
             await Member.select_for_update().filter(id=self.member_id).only("id")
         else:
