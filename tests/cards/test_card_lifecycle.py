@@ -162,3 +162,16 @@ async def test_linking_many_cards_at_once_stops_at_the_limit(client, settings):
     assert len(linked) == settings.max_cards_per_member
     assert refused == {"CARD_LIMIT_REACHED"}
     assert await Card.filter(member_id=member.id).count() == settings.max_cards_per_member
+
+
+async def test_members_racing_for_one_card_link_it_once(client):
+    """Five members link the same card at once: one wins, the others get CARD_ALREADY_LINKED."""
+    number, code = await issue_card(client)
+    tokens = [(await signed_in_member())[1] for _ in range(5)]
+
+    results = await asyncio.gather(*(link(client, token, number, code) for token in tokens))
+
+    winners = [result for result in results if result["userErrors"] == []]
+    losers = {result["userErrors"][0]["code"] for result in results if result["userErrors"]}
+    assert len(winners) == 1
+    assert losers == {"CARD_ALREADY_LINKED"}
