@@ -131,3 +131,30 @@ async def test_joining_needs_the_rules_accepted(client):
 
     error = body["data"]["joinProgram"]["userErrors"][0]
     assert error["field"] == ["input", "acceptRules"]
+
+
+async def test_a_lapsed_exclusive_offer_can_be_activated_again_after_rejoining(client):
+    """Back in the program, the member may activate the exclusive offer once more."""
+    _, token = await signed_in_member(password=PASSWORD)
+    now = datetime.now(UTC)
+    offer = await store_post(
+        client,
+        "offers",
+        {
+            "title": "VIP",
+            "description": "d",
+            "exclusive": True,
+            "validFrom": (now - timedelta(days=1)).isoformat(),
+            "validUntil": (now + timedelta(days=5)).isoformat(),
+        },
+    )
+    variables = {"input": {"offerId": offer.json()["id"]}}
+    await gql(client, ACTIVATE_OFFER, variables, token=token)
+    await opt_out(client, token)
+    while_out = await gql(client, ACTIVATE_OFFER, variables, token=token)
+    await gql(client, JOIN, {"input": {"acceptRules": True}}, token=token)
+
+    again = await gql(client, ACTIVATE_OFFER, variables, token=token)
+
+    assert while_out["data"]["activateOffer"]["userErrors"][0]["code"] == "OFFER_NOT_AVAILABLE"
+    assert again["data"]["activateOffer"]["offer"]["activated"] is True
