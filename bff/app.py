@@ -25,6 +25,7 @@ from bff.middleware import (
     RequestIdMiddleware,
     SecurityHeadersMiddleware,
 )
+from bff.redis_clients import close_shared_redis
 from bff.settings import Settings, get_settings
 
 logger = logging.getLogger("bff")
@@ -56,6 +57,7 @@ def build_app(settings: Settings | None = None) -> Starlette:
                 yield
         finally:
             # uvicorn runs this after in-flight requests finished (or --graceful-timeout passed).
+            await close_shared_redis()
             await close_db()
             logger.info("database connections closed")
 

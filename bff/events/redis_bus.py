@@ -7,11 +7,11 @@ import logging
 from contextlib import suppress
 from typing import TYPE_CHECKING
 
-import redis.asyncio as redis
 from redis.exceptions import RedisError
 
 from bff.events.bus import EventBus
 from bff.events.event import Event
+from bff.redis_clients import connect_redis
 
 if TYPE_CHECKING:
     from redis.asyncio.client import PubSub
@@ -34,7 +34,7 @@ class RedisEventBus(EventBus):
         super().__init__()
         self.channel = channel
         # Named, so `CLIENT LIST` on the Redis server shows which connections are the bus's.
-        self._redis = redis.from_url(url, client_name=client_name)
+        self._redis = connect_redis(url, client_name=client_name)
         self._pubsub: PubSub | None = None
         self._listener: asyncio.Task[None] | None = None
 

@@ -108,7 +108,6 @@ class ThrottleCounter(Model):
 
     key = fields.CharField(max_length=255, primary_key=True)
     failures = fields.IntField(default=0)
-    locked_until = fields.DatetimeField(null=True)
     updated_at = fields.DatetimeField()
 
     class Meta:

@@ -14,7 +14,6 @@ import hashlib
 import hmac
 from datetime import UTC, datetime
 from enum import StrEnum
-from functools import cache
 from typing import TYPE_CHECKING, Protocol
 
 from tortoise import connections
@@ -23,6 +22,7 @@ from tortoise.expressions import F
 from bff.errors import DomainError
 from bff.identity.models import ThrottleCounter
 from bff.rawsql import placeholders
+from bff.redis_clients import shared_redis
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
@@ -201,23 +201,11 @@ class Throttle:
             await self.store.clear(self._key(factor, "account", account))
 
 
-def connect_redis(url: str) -> Redis:
-    """A client whose pool waits for a free connection instead of failing under a burst."""
-    from redis.asyncio import BlockingConnectionPool, Redis  # noqa: PLC0415 (only with REDIS_URL)
-
-    return Redis.from_pool(BlockingConnectionPool.from_url(url, max_connections=50))
-
-
-@cache
-def _redis_client(url: str) -> Redis:
-    return connect_redis(url)
-
-
 def throttle_for(settings: Settings) -> Throttle:
     """The throttle of these settings: Redis when REDIS_URL is set, else the database."""
     store: CounterStore
     if settings.redis_url:
-        store = RedisCounters(_redis_client(settings.redis_url), settings)
+        store = RedisCounters(shared_redis(settings.redis_url), settings)
     else:
         store = DatabaseCounters(settings)
     return Throttle(store, settings)

@@ -188,7 +188,6 @@ class Migration(migrations.Migration):
             fields=[
                 ('key', fields.CharField(primary_key=True, unique=True, db_index=True, max_length=255)),
                 ('failures', fields.IntField(default=0)),
-                ('locked_until', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
                 ('updated_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
             ],
             options={'table': 'throttle_counter', 'app': 'bff', 'pk_attr': 'key', 'table_description': 'Consecutive failures for one key (account+factor or client address+factor).'},

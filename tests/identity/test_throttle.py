@@ -7,8 +7,12 @@ import uuid
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 
+import httpx
 import pytest
+from asgi_lifespan import LifespanManager
 
+from bff.app import build_app
+from bff.db import init_db
 from bff.errors import DomainError
 from bff.identity.models import ThrottleCounter
 from bff.identity.throttle import (
@@ -17,9 +21,9 @@ from bff.identity.throttle import (
     Factor,
     RedisCounters,
     Throttle,
-    connect_redis,
     throttle_for,
 )
+from bff.redis_clients import connect_redis, shared_redis
 from tests.conftest import make_settings
 from tests.identity.conftest import PASSWORD, login
 
@@ -227,3 +231,24 @@ def test_redis_url_selects_the_redis_store_and_the_database_otherwise(settings):
 
     assert isinstance(with_redis.store, RedisCounters)
     assert isinstance(without.store, DatabaseCounters)
+
+
+async def test_the_apps_shutdown_closes_the_throttles_redis_connections(settings, migrated):
+    """Logins counted in Redis open the shared client; the lifespan's shutdown disconnects it."""
+    application = build_app(make_settings(settings.database_url, redis_url=REDIS_URL))
+    transport = httpx.ASGITransport(app=application, client=("198.51.100.77", 50000))
+
+    try:
+        async with (
+            LifespanManager(application),
+            httpx.AsyncClient(transport=transport, base_url="http://testserver") as http,
+        ):
+            await login(http, f"{uuid.uuid4().hex}@example.com")
+            pool = shared_redis(REDIS_URL).connection_pool
+            opened = [*pool._available_connections, *pool._in_use_connections]
+    finally:
+        await init_db(settings)  # that shutdown closed the test session's database too
+
+    assert opened
+    assert not any(connection.is_connected for connection in opened)
+    assert shared_redis(REDIS_URL).connection_pool is not pool
