@@ -15,6 +15,8 @@ import strawberry
 from bff.errors import DomainError
 
 T = TypeVar("T")
+# Primary keys are BIGINT: a larger number names no row, and the databases refuse to compare it.
+MAX_PRIMARY_KEY = 2**63 - 1
 
 
 def to_global_id(type_name: str, pk: int) -> strawberry.ID:
@@ -30,7 +32,7 @@ def from_global_id(global_id: str) -> tuple[str, int] | None:
         number = int(pk)
     except (ValueError, binascii.Error, UnicodeError):
         return None
-    if not type_name or number <= 0 or str(number) != pk:
+    if not type_name or not 0 < number <= MAX_PRIMARY_KEY or str(number) != pk:
         return None
     return type_name, number
 

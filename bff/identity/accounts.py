@@ -134,11 +134,17 @@ async def register(
     return SignIn(member=member, session=session, token=token)
 
 
-def _login_account(email: str) -> str:
+def _login_account(email: str) -> tuple[str, str | None]:
+    """(the account the throttle counts, the email to look up: None when it is not one).
+
+    An input that does not normalise matches no member, so it is never sent to the database,
+    which would refuse a NUL byte, an unpaired surrogate or an over-long value with an error.
+    """
     try:
-        return normalise_email(email)
+        normalised = normalise_email(email)
     except DomainError:
-        return email.strip().lower()
+        return email.strip().lower(), None
+    return normalised, normalised
 
 
 async def login(
@@ -151,10 +157,12 @@ async def login(
     settings: Settings,
 ) -> SignIn:
     """A session, or a two-factor challenge; unknown email and wrong password answer alike."""
-    account = _login_account(email)
+    account, lookup = _login_account(email)
     throttle = throttle_for(settings)
     await throttle.check(factor=Factor.PASSWORD, account=account, address=client_ip)
-    member = await Member.get_or_none(email=account, closed_at__isnull=True)
+    member = None
+    if lookup is not None:
+        member = await Member.get_or_none(email=lookup, closed_at__isnull=True)
     ok, new_hash = await verify_and_maybe_rehash(
         password_hash=member.password_hash if member else None,
         password=password,

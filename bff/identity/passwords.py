@@ -18,6 +18,7 @@ from zxcvbn import zxcvbn
 
 from bff.errors import DomainError
 from bff.identity.models import Member
+from bff.identity.tokens import text_bytes
 
 if TYPE_CHECKING:
     from bff.settings import Settings
@@ -28,6 +29,8 @@ MAX_LENGTH = 256
 # default limit of 72 code points bounds the check to tens of milliseconds, and a prefix that
 # long already shows a repeated, common or keyboard-walk password.
 GUESSABILITY_PREFIX = 72
+# UTF-16 surrogate code points: in a Python str from JSON they are always unpaired.
+_SURROGATES_START, _SURROGATES_END = 0xD800, 0xDFFF
 # zxcvbn score 3: "safely unguessable", about 10^8 to 10^10 guesses needed.
 MIN_SCORE = 3
 # zxcvbn keeps the user inputs of a call in a module-level dictionary: one call at a time.
@@ -72,12 +75,12 @@ class PasswordHashing:
             )
         return self._executor
 
-    async def _run(self, function: Any, *args: str) -> Any:  # noqa: ANN401 (thin wrapper)
+    async def _run(self, function: Any, *args: str | bytes) -> Any:  # noqa: ANN401 (thin wrapper)
         async with self.semaphore:
             return await asyncio.get_running_loop().run_in_executor(self.executor, function, *args)
 
     async def hash(self, password: str) -> str:
-        result: str = await self._run(self.hasher.hash, password)
+        result: str = await self._run(self.hasher.hash, text_bytes(password))
         return result
 
     async def verify(self, password_hash: str | None, password: str) -> bool:
@@ -87,9 +90,9 @@ class PasswordHashing:
                 # The first unknown email makes the dummy hash: one argon2 run, like a verify.
                 await self.dummy_hash()
             else:
-                await self._run(self._verify_quietly, self._dummy_hash, password)
+                await self._run(self._verify_quietly, self._dummy_hash, text_bytes(password))
             return False
-        ok: bool = await self._run(self._verify_quietly, password_hash, password)
+        ok: bool = await self._run(self._verify_quietly, password_hash, text_bytes(password))
         return ok
 
     async def dummy_hash(self) -> str:
@@ -103,7 +106,7 @@ class PasswordHashing:
         except InvalidHashError:
             return True
 
-    def _verify_quietly(self, password_hash: str, password: str) -> bool:
+    def _verify_quietly(self, password_hash: str, password: bytes) -> bool:
         try:
             return self.hasher.verify(password_hash, password)
         except (VerificationError, InvalidHashError):
@@ -162,6 +165,9 @@ def password_problem(password: str, *, user_inputs: tuple[str, ...] = ()) -> str
         return f"Use at least {MIN_LENGTH} characters (this one has {length})."
     if length > MAX_LENGTH:
         return f"Use at most {MAX_LENGTH} characters (this one has {length})."
+    if any(_SURROGATES_START <= ord(char) <= _SURROGATES_END for char in password):
+        # JSON can carry a lone "\ud800"; no keyboard or other client could type it again.
+        return "Use only valid Unicode characters (this one has an unpaired surrogate)."
     with _zxcvbn_lock:
         result = zxcvbn(password[:GUESSABILITY_PREFIX], user_inputs=list(user_inputs))
     if result["score"] >= MIN_SCORE:

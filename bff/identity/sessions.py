@@ -78,7 +78,9 @@ async def authenticate_request(context: HasConnection) -> Authentication | None:
 
 
 def clip_user_agent(user_agent: str | None) -> str | None:
-    return user_agent[:USER_AGENT_MAX_LENGTH] if user_agent else None
+    """The header as stored: printable characters only (PostgreSQL refuses NUL), bounded."""
+    printable = "".join(char for char in user_agent or "" if char.isprintable())
+    return printable[:USER_AGENT_MAX_LENGTH] or None
 
 
 async def start_session(

@@ -21,6 +21,7 @@ from tortoise.expressions import F
 
 from bff.errors import DomainError
 from bff.identity.models import ThrottleCounter
+from bff.identity.tokens import text_bytes
 from bff.rawsql import placeholders
 from bff.redis_clients import shared_redis
 
@@ -148,7 +149,7 @@ class Throttle:
 
     def _key(self, factor: str, kind: str, value: str) -> str:
         # Keyed hashes: the table holds no email or address, and keys cannot be guessed.
-        digest = hmac.new(self._key_secret, f"{kind}:{value}".encode(), hashlib.sha256)
+        digest = hmac.new(self._key_secret, text_bytes(f"{kind}:{value}"), hashlib.sha256)
         return f"{factor}:{kind}:{digest.hexdigest()[:40]}"
 
     def _keys(

@@ -14,6 +14,7 @@ from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+from bff.identity.tokens import text_bytes
 from bff.settings import Settings
 
 ISSUER = "Member portal"
@@ -95,4 +96,4 @@ def recovery_code_hash(code: str, *, settings: Settings) -> str:
     """Keyed SHA-256 of the code without separators or case (50 random bits: no slow hash)."""
     canonical = "".join(code.split()).replace("-", "").lower()
     key = settings.secret_key.get_secret_value().encode()
-    return hmac.new(key, canonical.encode(), hashlib.sha256).hexdigest()
+    return hmac.new(key, text_bytes(canonical), hashlib.sha256).hexdigest()
