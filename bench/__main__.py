@@ -195,6 +195,44 @@ async def count_statements(settings: Settings, token: str) -> dict[str, dict[str
     return counts
 
 
+async def cpu_per_request(token: str) -> dict[str, dict[str, float]]:
+    """CPU milliseconds of one request per variant and workload, in process and for one member
+    (best of 3 x 20 requests, the in-process client included): steadier than req/s when other
+    processes share the machine. Reads DATABASE_URL from the environment."""
+    from asgi_lifespan import LifespanManager  # noqa: PLC0415
+
+    from bench.floor import build_floor_app  # noqa: PLC0415
+    from bench.naive import build_naive_app, switch_loaders  # noqa: PLC0415
+    from bff.app import build_app  # noqa: PLC0415
+
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+    cpu: dict[str, dict[str, float]] = {}
+    # naive last: it switches the loaders and the document caches off for this process
+    for kind, factory in (
+        ("floor", build_floor_app),
+        ("app", build_app),
+        ("naive", build_naive_app),
+    ):
+        application = factory()
+        cpu[kind] = {}
+        async with LifespanManager(application):
+            transport = httpx.ASGITransport(app=application)
+            async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
+                for workload in ("dashboard", "mobile home"):
+                    body = body_of(workload)
+                    for _ in range(5):
+                        await client.post("/graphql", content=body, headers=headers)
+                    best = float("inf")
+                    for _ in range(3):
+                        started = time.process_time()
+                        for _ in range(20):
+                            await client.post("/graphql", content=body, headers=headers)
+                        best = min(best, (time.process_time() - started) / 20 * 1000)
+                    cpu[kind][workload] = best
+    switch_loaders(batching=True)
+    return cpu
+
+
 async def fresh_database(admin_dsn: str, name: str) -> None:
     admin = await asyncpg.connect(admin_dsn)
     try:
@@ -252,6 +290,8 @@ def main() -> int:  # noqa: C901, PLR0912, PLR0915 (one linear script)
         )
     )
     statements = asyncio.run(count_statements(settings, member_token(1, secret)))
+    os.environ["DATABASE_URL"] = database_url
+    cpu = asyncio.run(cpu_per_request(member_token(2, secret)))
 
     results: dict[tuple[str, int, str], Result] = {}
     with tempfile.NamedTemporaryFile("w", suffix=".tokens") as tokens:
@@ -317,6 +357,11 @@ def main() -> int:  # noqa: C901, PLR0912, PLR0915 (one linear script)
         if naive is not None:
             print(f"  BFF / naive      {ratio(app, naive):6.1f}x")
         print(f"  2 / 1 workers    {ratio(results['app', 2, workload], app):6.2f}x")
+        if workload in cpu["app"]:
+            print(
+                f"  CPU per request (in process): BFF {cpu['app'][workload]:.1f} ms, "
+                f"floor {cpu['floor'][workload]:.1f} ms, naive {cpu['naive'][workload]:.1f} ms"
+            )
         if workload in identical:
             print(f"  floor JSON identical to the BFF's: {'yes' if identical[workload] else 'NO'}")
     bad = {key: result.bad for key, result in results.items() if result.bad}
