@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
+import ipaddress
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Protocol
@@ -35,6 +36,9 @@ HARD_MAX_FAILURES = 100
 # Many members can share one address (offices, mobile carriers): it gets more room.
 ADDRESS_ALLOWANCE = 10
 FIRST_DELAY_SECONDS = 0.25
+# An IPv6 subscriber is routinely given a whole /64: counting single addresses would hand them
+# 2^64 fresh counters, so IPv6 clients are counted per /64.
+IPV6_PREFIX_LENGTH = 64
 
 
 class Factor(StrEnum):
@@ -134,6 +138,21 @@ class RedisCounters:
         await self._release(keys=[self.prefix + key])
 
 
+def address_key(address: str) -> str:
+    """The client as the throttle counts it: its IPv4 address (also when written IPv4-mapped),
+    or the /64 of its IPv6 address, in one canonical spelling."""
+    try:
+        ip = ipaddress.ip_address(address.strip())
+    except ValueError:
+        return address
+    if isinstance(ip, ipaddress.IPv4Address):
+        return str(ip)
+    if ip.ipv4_mapped is not None:
+        return str(ip.ipv4_mapped)
+    network = ipaddress.IPv6Network((int(ip), IPV6_PREFIX_LENGTH), strict=False)  # no %zone
+    return str(network)
+
+
 class Throttle:
     """`check` before testing a secret, then `record_success` or `record_failure`.
 
@@ -161,7 +180,7 @@ class Throttle:
             key = self._key(factor, "account", account)
             keys.append((key, self.max_failures, self.free_failures))
         if address is not None:
-            key = self._key(factor, "address", address)
+            key = self._key(factor, "address", address_key(address))
             keys.append(
                 (key, self.max_failures * ADDRESS_ALLOWANCE, self.free_failures * ADDRESS_ALLOWANCE)
             )

@@ -48,9 +48,9 @@ async def client_with(app, settings):
     """Clients of apps built with setting overrides, on the session's database (no lifespan)."""
     async with AsyncExitStack() as stack:
 
-        async def make(**overrides):
+        async def make(client_address="203.0.113.10", **overrides):
             built = build_app(make_settings(settings.database_url, **overrides))
-            transport = httpx.ASGITransport(app=built, client=("203.0.113.10", 50000))
+            transport = httpx.ASGITransport(app=built, client=(client_address, 50000))
             http = httpx.AsyncClient(transport=transport, base_url="http://testserver")
             return await stack.enter_async_context(http)
 

@@ -16,6 +16,7 @@ from bff.db import init_db
 from bff.errors import DomainError
 from bff.identity.models import ThrottleCounter
 from bff.identity.throttle import (
+    ADDRESS_ALLOWANCE,
     HARD_MAX_FAILURES,
     DatabaseCounters,
     Factor,
@@ -77,6 +78,38 @@ async def test_too_many_aliases_are_refused_before_any_login_runs(client, member
 
     assert "data" not in response.json() or response.json()["data"] is None
     assert await ThrottleCounter.all().count() == 0
+
+
+async def failed_logins_from(client_with, addresses, *, max_failures=2):
+    """One wrong-password login per address, each for a different account; their error codes."""
+    codes = []
+    for number, address in enumerate(addresses):
+        http = await client_with(client_address=address, throttle_max_failures=max_failures)
+        payload = await login(http, f"guess{number}@example.com", password="wrong-guess-1234")
+        codes.append(payload["userErrors"][0]["code"])
+    return codes
+
+
+async def test_ipv6_addresses_of_one_64_prefix_share_one_address_counter(client_with):
+    """A client rotating through its /64 is counted once; another /64 is a different client."""
+    allowance = 2 * ADDRESS_ALLOWANCE
+    same_prefix = [f"2001:DB8:0:1:{number:x}::{number + 1:x}" for number in range(allowance + 1)]
+
+    codes = await failed_logins_from(client_with, same_prefix)
+    [other] = await failed_logins_from(client_with, ["2001:db8:0:2::1"])
+
+    assert codes == ["INVALID_CREDENTIALS"] * allowance + ["TOO_MANY_ATTEMPTS"]
+    assert other == "INVALID_CREDENTIALS"
+
+
+async def test_an_ipv4_mapped_address_is_the_same_client_as_its_ipv4_address(client_with):
+    """::ffff:198.51.100.7 and 198.51.100.7 count against one address counter."""
+    allowance = 2 * ADDRESS_ALLOWANCE
+    spellings = ["198.51.100.7", "::ffff:198.51.100.7", "::FFFF:c633:6407"] * allowance
+
+    codes = await failed_logins_from(client_with, spellings[: allowance + 1])
+
+    assert codes == ["INVALID_CREDENTIALS"] * allowance + ["TOO_MANY_ATTEMPTS"]
 
 
 async def test_the_lock_is_temporary(client, member, settings):
