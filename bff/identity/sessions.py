@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Protocol
 
 from bff import events
-from bff.identity.models import Member, Session, SessionTransport
+from bff.identity.models import Member, Session, SessionTransport, TwoFactorChallenge
 from bff.identity.tokens import new_token, token_hash
 
 if TYPE_CHECKING:
@@ -114,10 +114,12 @@ async def end_session(*, session_id: int) -> None:
 
 
 async def end_other_sessions(*, member_id: int, keep_session_id: int | None) -> None:
-    """Revoke every live session of the member but the one making this request."""
+    """Revoke every live session of the member but the one making this request, and cancel
+    their pending two-factor sign-ins (each is a password check waiting to become a session)."""
     query = Session.filter(member_id=member_id, revoked_at__isnull=True)
     if keep_session_id is not None:
         query = query.exclude(id=keep_session_id)
     async with events.transaction():
         await query.update(revoked_at=datetime.now(UTC))
+        await TwoFactorChallenge.filter(member_id=member_id).delete()
         events.publish_after_commit(events.session_revoked(member_id=member_id))

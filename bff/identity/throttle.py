@@ -55,6 +55,7 @@ class CounterStore(Protocol):
     async def count(self, key: str) -> int: ...
     async def clear(self, key: str) -> None: ...
     async def release(self, key: str) -> None: ...
+    async def forget(self, key: str) -> None: ...
 
 
 class DatabaseCounters:
@@ -98,6 +99,10 @@ class DatabaseCounters:
     async def release(self, key: str) -> None:
         await ThrottleCounter.filter(key=key, failures__gt=0).update(failures=F("failures") - 1)
 
+    async def forget(self, key: str) -> None:
+        # Deleted (unlike `clear`): only for a closed account, whose attempts no longer matter.
+        await ThrottleCounter.filter(key=key).delete()
+
 
 _INCREMENT_SCRIPT = """
 local current = tonumber(redis.call('GET', KEYS[1]) or '0')
@@ -136,6 +141,9 @@ class RedisCounters:
 
     async def release(self, key: str) -> None:
         await self._release(keys=[self.prefix + key])
+
+    async def forget(self, key: str) -> None:
+        await self.clear(key)
 
 
 def address_key(address: str) -> str:
@@ -215,10 +223,11 @@ class Throttle:
         if address is not None:
             await self.store.release(self._key(factor, "address", address))
 
-    async def forget_account(self, *, account: str) -> None:
-        """Drop every counter of an account (closure erases it)."""
-        for factor in Factor:
-            await self.store.clear(self._key(factor, "account", account))
+    async def forget_accounts(self, *accounts: str) -> None:
+        """Delete every counter of these accounts (closure erases them)."""
+        for account in accounts:
+            for factor in Factor:
+                await self.store.forget(self._key(factor, "account", account))
 
 
 def throttle_for(settings: Settings) -> Throttle:

@@ -11,7 +11,7 @@ from bff import events
 from bff.errors import DomainError
 from bff.identity import two_factor
 from bff.identity.accounts import accept_second_factor, confirm_password
-from bff.identity.models import Member, RecoveryCode, TwoFactorChallenge
+from bff.identity.models import Member, RecoveryCode
 from bff.identity.sessions import end_other_sessions
 from bff.identity.throttle import Factor, throttle_for
 from bff.settings import Settings
@@ -109,7 +109,6 @@ async def disable(
             totp_secret=None, totp_pending_secret=None, totp_enabled_at=None, totp_last_step=None
         )
         await RecoveryCode.filter(member_id=member.id).delete()
-        await TwoFactorChallenge.filter(member_id=member.id).delete()
         await end_other_sessions(member_id=member.id, keep_session_id=current_session_id)
     await member.refresh_from_db()
     return member

@@ -140,5 +140,6 @@ async def close_account(
         await Card.filter(member_id=member.id).update(member_id=None, label=None, linked_at=None)
         for detached in (Purchase, PointsEntry, PointsLot):
             await detached.filter(member_id=member.id).update(member_id=None)
-    if email:
-        await throttle_for(settings).forget_account(account=email)
+    # The member's own counters: by email (passwords) and by member id (codes, cards).
+    accounts = [f"member:{member.id}", *([email] if email else [])]
+    await throttle_for(settings).forget_accounts(*accounts)

@@ -221,3 +221,26 @@ async def test_the_same_code_sent_twice_at_once_signs_in_only_once(client, membe
 
     tokens = [r["data"]["verifyTwoFactor"]["token"] for r in results]
     assert sum(t is not None for t in tokens) == 1
+
+
+CHANGE_PASSWORD = """
+mutation Change($input: ChangePasswordInput!) {
+  changePassword(input: $input) { userErrors { code } }
+}
+"""
+
+
+async def test_changing_the_password_cancels_pending_two_factor_sign_ins(client, member):
+    """A challenge earned with the old password cannot become a session after the change."""
+    token = (await login(client, member.email))["token"]
+    secret, _ = await enable_two_factor(client, token)
+    challenge = (await login(client, member.email))["twoFactorChallenge"]
+    new_password = {"currentPassword": PASSWORD, "newPassword": "amber-walrus-glacier-piano"}
+    await gql(client, CHANGE_PASSWORD, {"input": new_password}, token=token)
+
+    body = await gql(client, VERIFY, {"challenge": challenge, "code": code_at(secret, 1)})
+
+    assert body["data"]["verifyTwoFactor"]["token"] is None
+    assert body["data"]["verifyTwoFactor"]["userErrors"] == [
+        {"field": ["input", "challenge"], "code": "INVALID_CODE"}
+    ]

@@ -8,7 +8,7 @@ from decimal import Decimal
 from tortoise import Tortoise, connections
 
 from bff.cards.models import Card
-from bff.identity.models import Member
+from bff.identity.models import Member, ThrottleCounter
 from bff.points.models import EntryKind, PointsEntry, Purchase
 from tests.graphql_client import gql
 
@@ -146,3 +146,24 @@ async def test_closing_needs_the_password(client):
         "userErrors": [{"field": ["input", "password"], "code": "INVALID_CREDENTIALS"}],
     }
     assert (await gql(client, ME, token=token))["data"]["me"] is not None
+
+
+CONFIRM_SETUP = """
+mutation { confirmTwoFactorSetup(input: {code: "000000"}) { userErrors { code } } }
+"""
+
+
+async def test_closing_deletes_the_accounts_throttle_counters(client):
+    """Counters kept by email and by member id are deleted; only the client address's stay."""
+    token = (await register(client))["token"]
+    await gql(client, LOGIN, {"email": PERSONAL["email"], "password": "wrong-password-1234"})
+    await gql(client, SETUP, token=token)
+    await gql(client, CONFIRM_SETUP, token=token)
+    counted = await ThrottleCounter.all().values_list("key", flat=True)
+
+    await gql(client, CLOSE, {"password": PASSWORD}, token=token)
+
+    left = await ThrottleCounter.all().values_list("key", flat=True)
+    assert sum(":account:" in key for key in counted) == 2
+    assert left
+    assert not [key for key in left if ":account:" in key]
