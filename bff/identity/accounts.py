@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -12,7 +11,7 @@ from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 from bff import events
-from bff.errors import DomainError, DomainErrors
+from bff.errors import DomainError
 from bff.identity import two_factor
 from bff.identity.models import (
     Member,
@@ -36,13 +35,7 @@ from bff.identity.sessions import (
 )
 from bff.identity.throttle import Factor, throttle_for
 from bff.identity.tokens import new_token, token_hash
-from bff.identity.validation import (
-    clean_company,
-    clean_name,
-    normalise_email,
-    normalise_phone,
-    normalise_tax_id,
-)
+from bff.identity.validation import clean_member_fields, normalise_email
 from bff.profile.models import Preferences
 from bff.settings import Settings
 
@@ -76,28 +69,18 @@ class Registration:
 
 def _clean_registration(data: Registration) -> dict[str, Any]:
     """Every field checked; all problems raised together as DomainErrors."""
-    errors: list[DomainError] = []
-    cleaned: dict[str, Any] = {}
-    checks: dict[str, Callable[[], str | None]] = {
-        "email": lambda: normalise_email(data.email),
-        "first_name": lambda: clean_name(data.first_name, field="firstName", label="first name"),
-        "last_name": lambda: clean_name(data.last_name, field="lastName", label="last name"),
-        "phone": lambda: normalise_phone(data.phone) if data.phone else None,
-        "company_name": lambda: clean_company(data.company_name or ""),
-        "tax_id": lambda: normalise_tax_id(data.tax_id) if data.tax_id else None,
-    }
-    for name, check in checks.items():
-        try:
-            cleaned[name] = check()
-        except DomainError as error:
-            errors.append(error)
-    if not data.accept_terms:
-        errors.append(
-            DomainError("TERMS_NOT_ACCEPTED", "Accept the terms to register.", field="acceptTerms")
-        )
-    if errors:
-        raise DomainErrors(errors)
-    return cleaned
+    terms = DomainError("TERMS_NOT_ACCEPTED", "Accept the terms to register.", field="acceptTerms")
+    return clean_member_fields(
+        {
+            "email": data.email,
+            "first_name": data.first_name,
+            "last_name": data.last_name,
+            "phone": data.phone,
+            "company_name": data.company_name,
+            "tax_id": data.tax_id,
+        },
+        more_errors=() if data.accept_terms else (terms,),
+    )
 
 
 async def register(

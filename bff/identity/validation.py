@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
+
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 
-from bff.errors import DomainError
+from bff.errors import DomainError, DomainErrors
 
 NAME_MAX_LENGTH = 100
 COMPANY_MAX_LENGTH = 200
@@ -92,3 +94,39 @@ def clean_name(value: str, *, field: str, label: str) -> str:
 def clean_company(value: str, *, field: str = "companyName") -> str | None:
     company = clean_text(value, field=field, max_length=COMPANY_MAX_LENGTH, label="company name")
     return company or None
+
+
+def _unless_blank(check: Callable[[str], str]) -> Callable[[str], str | None]:
+    """An optional field: blank means none."""
+    return lambda value: check(value) if value.strip() else None
+
+
+# How each member field is cleaned, at registration and in updateProfile alike.
+MEMBER_FIELDS: dict[str, Callable[[str], str | None]] = {
+    "email": normalise_email,
+    "first_name": lambda value: clean_name(value, field="firstName", label="first name"),
+    "last_name": lambda value: clean_name(value, field="lastName", label="last name"),
+    "phone": _unless_blank(normalise_phone),
+    "company_name": clean_company,
+    "tax_id": _unless_blank(normalise_tax_id),
+}
+
+
+def clean_member_fields(
+    values: Mapping[str, str | None], *, more_errors: tuple[DomainError, ...] = ()
+) -> dict[str, str | None]:
+    """Each given field (None: not given) cleaned by its MEMBER_FIELDS rule; every problem, with
+    `more_errors` after them, raised together as DomainErrors."""
+    errors: list[DomainError] = []
+    cleaned: dict[str, str | None] = {}
+    for name, value in values.items():
+        if value is None:
+            continue
+        try:
+            cleaned[name] = MEMBER_FIELDS[name](value)
+        except DomainError as error:
+            errors.append(error)
+    errors.extend(more_errors)
+    if errors:
+        raise DomainErrors(errors)
+    return cleaned

@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 
 from tortoise.transactions import in_transaction
 
 import bff.events
 from bff.cards.models import Card
-from bff.errors import DomainError, DomainErrors
 from bff.identity.accounts import confirm_password
 from bff.identity.models import Member, RecoveryCode, Session, TwoFactorChallenge
 from bff.identity.throttle import throttle_for
-from bff.identity.validation import clean_company, clean_name, normalise_phone, normalise_tax_id
+from bff.identity.validation import clean_member_fields
 from bff.offers.models import Offer, OfferActivation
 from bff.points.models import PointsEntry, PointsLot, Purchase
 from bff.profile.models import Channel, ConsentEvent, Preferences
@@ -39,36 +37,8 @@ class ProfileChanges:
     tax_id: str | None = None
 
 
-def _clean_profile(changes: ProfileChanges) -> dict[str, str | None]:
-    errors: list[DomainError] = []
-    cleaned: dict[str, str | None] = {}
-    checks: dict[str, tuple[str | None, Callable[[str], str | None]]] = {
-        "first_name": (
-            changes.first_name,
-            lambda v: clean_name(v, field="firstName", label="first name"),
-        ),
-        "last_name": (
-            changes.last_name,
-            lambda v: clean_name(v, field="lastName", label="last name"),
-        ),
-        "phone": (changes.phone, lambda v: normalise_phone(v) if v.strip() else None),
-        "company_name": (changes.company_name, clean_company),
-        "tax_id": (changes.tax_id, lambda v: normalise_tax_id(v) if v.strip() else None),
-    }
-    for name, (value, check) in checks.items():
-        if value is None:
-            continue
-        try:
-            cleaned[name] = check(value)
-        except DomainError as error:
-            errors.append(error)
-    if errors:
-        raise DomainErrors(errors)
-    return cleaned
-
-
 async def update_profile(*, member: Member, changes: ProfileChanges) -> Member:
-    cleaned = _clean_profile(changes)
+    cleaned = clean_member_fields(asdict(changes))
     if cleaned:
         await Member.filter(id=member.id).update(**cleaned, updated_at=datetime.now(UTC))
         await member.refresh_from_db()

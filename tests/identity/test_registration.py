@@ -169,3 +169,15 @@ def test_inn_check_digits_follow_the_official_algorithm(inn, valid):
     result = is_valid_inn(inn)
 
     assert result is valid
+
+
+async def test_blank_optional_fields_mean_none_at_registration_as_in_update_profile(client):
+    """Registration and updateProfile clean fields by one set of rules: blank phone/INN is none."""
+
+    body = await gql(client, REGISTER, registration(phone="   ", taxId=" ", companyName="  "))
+
+    payload = body["data"]["register"]
+    assert payload["userErrors"] == []
+    assert payload["member"]["phone"] is None
+    assert payload["member"]["taxId"] is None
+    assert payload["member"]["companyName"] is None
