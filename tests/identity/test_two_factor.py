@@ -244,3 +244,18 @@ async def test_changing_the_password_cancels_pending_two_factor_sign_ins(client,
     assert body["data"]["verifyTwoFactor"]["userErrors"] == [
         {"field": ["input", "challenge"], "code": "INVALID_CODE"}
     ]
+
+
+async def test_one_recovery_code_sent_twice_at_once_signs_in_only_once(client, member):
+    """Two concurrent verifications with one recovery code: the conditional update lets one win."""
+    token = (await login(client, member.email))["token"]
+    _, codes = await enable_two_factor(client, token)
+    challenges = [(await login(client, member.email))["twoFactorChallenge"] for _ in range(2)]
+
+    results = await asyncio.gather(
+        *(gql(client, VERIFY, {"challenge": c, "code": codes[0]}) for c in challenges)
+    )
+
+    tokens = [r["data"]["verifyTwoFactor"]["token"] for r in results]
+    assert sum(t is not None for t in tokens) == 1
+    assert await RecoveryCode.filter(member_id=member.id, used_at__isnull=True).count() == 9
