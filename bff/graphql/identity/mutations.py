@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 import strawberry
 
 from bff.errors import DomainError, DomainErrors
@@ -29,7 +31,7 @@ from bff.graphql.identity.types import (
 )
 from bff.graphql.identity.types import SessionTransport as GraphQLSessionTransport
 from bff.graphql.relay import expect_global_id
-from bff.identity import accounts, two_factor_setup
+from bff.identity import accounts, models, two_factor_setup
 from bff.identity.models import SessionTransport
 from bff.identity.sessions import Authentication
 
@@ -62,6 +64,26 @@ def signed_in(info: Info, result: accounts.SignIn) -> AuthPayload:
         set_session_cookie(info.context, result.token)
         return AuthPayload(member=member)
     return AuthPayload(member=member, token=result.token)
+
+
+async def sensitive_change(
+    info: Info, change: Callable[..., Awaitable[models.Member]], **secrets: str
+) -> MemberPayload:
+    """A re-authenticated change of the signed-in member that keeps this request's session and
+    ends their others (`change` gets the member, the secrets, the session id and the address)."""
+    member = await info.context.require_member()
+    session = await info.context.session()
+    try:
+        member = await change(
+            member=member,
+            current_session_id=session.id if session else None,
+            client_ip=info.context.client_ip,
+            settings=info.context.settings,
+            **secrets,
+        )
+    except DomainError as error:
+        return MemberPayload(user_errors=errors_of(error))
+    return MemberPayload(member=Member.from_model(member))
 
 
 @strawberry.type
@@ -129,20 +151,12 @@ class IdentityMutation:
 
     @strawberry.mutation(description="A new password; every other session ends.")
     async def change_password(self, info: Info, input: ChangePasswordInput) -> MemberPayload:  # noqa: A002 (contract)
-        member = await info.context.require_member()
-        session = await info.context.session()
-        try:
-            member = await accounts.change_password(
-                member=member,
-                current_password=input.current_password,
-                new_password=input.new_password,
-                current_session_id=session.id if session else None,
-                client_ip=info.context.client_ip,
-                settings=info.context.settings,
-            )
-        except DomainError as error:
-            return MemberPayload(user_errors=errors_of(error))
-        return MemberPayload(member=Member.from_model(member))
+        return await sensitive_change(
+            info,
+            accounts.change_password,
+            current_password=input.current_password,
+            new_password=input.new_password,
+        )
 
     @strawberry.mutation
     async def revoke_session(self, info: Info, input: RevokeSessionInput) -> MemberPayload:  # noqa: A002 (contract)
@@ -194,17 +208,6 @@ class IdentityMutation:
 
     @strawberry.mutation(description="Needs the password and a code; every other session ends.")
     async def disable_two_factor(self, info: Info, input: DisableTwoFactorInput) -> MemberPayload:  # noqa: A002 (contract)
-        member = await info.context.require_member()
-        session = await info.context.session()
-        try:
-            member = await two_factor_setup.disable(
-                member=member,
-                password=input.password,
-                code=input.code,
-                current_session_id=session.id if session else None,
-                client_ip=info.context.client_ip,
-                settings=info.context.settings,
-            )
-        except DomainError as error:
-            return MemberPayload(user_errors=errors_of(error))
-        return MemberPayload(member=Member.from_model(member))
+        return await sensitive_change(
+            info, two_factor_setup.disable, password=input.password, code=input.code
+        )
