@@ -31,6 +31,7 @@ from bff.identity.sessions import (
     clip_user_agent,
     end_other_sessions,
     end_session,
+    invalid_credentials,
     start_session,
 )
 from bff.identity.throttle import Factor, throttle_for
@@ -38,11 +39,6 @@ from bff.identity.tokens import new_token, token_hash
 from bff.identity.validation import clean_member_fields, normalise_email
 from bff.profile.models import Preferences
 from bff.settings import Settings
-
-
-def _invalid_credentials() -> DomainError:
-    """The one answer for an unknown email, a closed account and a wrong password."""
-    return DomainError("INVALID_CREDENTIALS", "The email or the password is not correct.")
 
 
 @dataclass(frozen=True)
@@ -153,7 +149,7 @@ async def login(
     )
     if member is None or not ok:
         await throttle.record_failure(factor=Factor.PASSWORD, account=account, address=client_ip)
-        raise _invalid_credentials()
+        raise invalid_credentials()
     await throttle.record_success(factor=Factor.PASSWORD, account=account, address=client_ip)
     if new_hash is not None:
         await Member.filter(id=member.id).update(password_hash=new_hash)

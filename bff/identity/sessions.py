@@ -6,7 +6,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Protocol
 
+from tortoise.transactions import in_transaction
+
 from bff import events
+from bff.errors import DomainError
 from bff.identity.models import Member, Session, SessionTransport, TwoFactorChallenge
 from bff.identity.tokens import new_token, token_hash
 
@@ -83,21 +86,34 @@ def clip_user_agent(user_agent: str | None) -> str | None:
     return printable[:USER_AGENT_MAX_LENGTH] or None
 
 
+def invalid_credentials() -> DomainError:
+    """The one answer for an unknown email, a closed account and a wrong password."""
+    return DomainError("INVALID_CREDENTIALS", "The email or the password is not correct.")
+
+
 async def start_session(
     *, member_id: int, transport: SessionTransport, user_agent: str | None, settings: Settings
 ) -> tuple[Session, str]:
-    """A new session with a fresh token (returned once, stored only as its hash)."""
+    """A new session with a fresh token (returned once, stored only as its hash).
+
+    The member row is locked first: a sign-in that passed its checks while closeAccount ran
+    either finds the account closed (INVALID_CREDENTIALS) or is deleted by the closure.
+    """
     now = datetime.now(UTC)
     token = new_token()
-    session = await Session.create(
-        member_id=member_id,
-        token_hash=token_hash(token),
-        transport=transport,
-        created_at=now,
-        last_seen_at=now,
-        expires_at=now + settings.session_absolute_lifetime,
-        user_agent=clip_user_agent(user_agent),
-    )
+    async with in_transaction():
+        live = await Member.select_for_update().filter(id=member_id, closed_at__isnull=True).first()
+        if live is None:
+            raise invalid_credentials()
+        session = await Session.create(
+            member_id=member_id,
+            token_hash=token_hash(token),
+            transport=transport,
+            created_at=now,
+            last_seen_at=now,
+            expires_at=now + settings.session_absolute_lifetime,
+            user_agent=clip_user_agent(user_agent),
+        )
     return session, token
 
 

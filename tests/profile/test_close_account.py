@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 from decimal import Decimal
 
+import asyncpg
+import pytest
 from tortoise import Tortoise, connections
 
 from bff.cards.models import Card
-from bff.identity.models import Member, ThrottleCounter
+from bff.identity.models import Member, Session, ThrottleCounter
 from bff.points.models import EntryKind, PointsEntry, Purchase
 from tests.graphql_client import gql
 
@@ -167,3 +170,43 @@ async def test_closing_deletes_the_accounts_throttle_counters(client):
     assert sum(":account:" in key for key in counted) == 2
     assert left
     assert not [key for key in left if ":account:" in key]
+
+
+LOCK_WAITS = """
+SELECT count(*) FROM pg_stat_activity
+WHERE datname = current_database() AND wait_event_type = 'Lock'
+"""
+
+
+async def until_blocked_on_a_lock(task, connection):
+    """Wait until `task` is done or a statement of this database waits for a lock (up to ~10 s)."""
+    for _ in range(400):
+        if task.done() or await connection.fetchval(LOCK_WAITS):
+            return
+        await asyncio.sleep(0.025)
+
+
+@pytest.mark.postgres_only
+async def test_a_login_that_passes_its_checks_while_the_account_closes_gets_no_session(
+    client, settings
+):
+    """The session is made under the member row lock, which closeAccount holds until it commits."""
+    await register(client)
+    member = await Member.get(email=PERSONAL["email"])
+    credentials = {"email": PERSONAL["email"], "password": PASSWORD}
+    closing = await asyncpg.connect(settings.database_url.replace("postgres://", "postgresql://"))
+
+    try:
+        async with closing.transaction():
+            await closing.execute('SELECT 1 FROM "member" WHERE "id" = $1 FOR UPDATE', member.id)
+            signing_in = asyncio.create_task(gql(client, LOGIN, credentials))
+            await until_blocked_on_a_lock(signing_in, closing)
+            await closing.execute(
+                'UPDATE "member" SET "email" = NULL, "closed_at" = now() WHERE "id" = $1', member.id
+            )
+        body = await signing_in
+    finally:
+        await closing.close()
+
+    assert body["data"]["login"] == {"token": None, "userErrors": [{"code": "INVALID_CREDENTIALS"}]}
+    assert await Session.filter(member_id=member.id).count() == 1  # the registration's only
