@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Annotated
 
 from pydantic import (
+    AfterValidator,
     AwareDatetime,
     BaseModel,
     ConfigDict,
@@ -17,7 +19,34 @@ from pydantic import (
 )
 from pydantic.alias_generators import to_camel
 
-ShortText = Annotated[StrictStr, Field(min_length=1, max_length=64)]
+# Points columns are 32-bit integers in the database.
+MAX_POINTS = 2**31 - 1
+
+
+def _printable(value: str) -> str:
+    # PostgreSQL refuses NUL in text: refused here as bad input rather than failing there.
+    if not value.isprintable():
+        raise ValueError("use printable characters only")
+    return value
+
+
+def _without_nul(value: str) -> str:
+    if "\x00" in value:
+        raise ValueError("NUL characters are not allowed")
+    return value
+
+
+def _in_utc(value: datetime) -> datetime:
+    # A time near year 1 or 9999 with an offset has no UTC equivalent Python can hold.
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("the time is out of range") from None
+
+
+ShortText = Annotated[StrictStr, Field(min_length=1, max_length=64), AfterValidator(_printable)]
+UtcTime = Annotated[AwareDatetime, AfterValidator(_in_utc)]
+Email = Annotated[StrictStr, Field(min_length=3, max_length=320), AfterValidator(_printable)]
 
 
 class Body(BaseModel):
@@ -36,8 +65,8 @@ class PurchaseBody(Body):
     card_number: StrictStr
     store_id: ShortText
     total: Annotated[Decimal, Field(gt=0, max_digits=14, decimal_places=2)]
-    occurred_at: AwareDatetime | None = None
-    points_to_redeem: Annotated[StrictInt, Field(ge=0)] = 0
+    occurred_at: UtcTime | None = None
+    points_to_redeem: Annotated[StrictInt, Field(ge=0, le=MAX_POINTS)] = 0
 
     @field_validator("total", mode="before")
     @classmethod
@@ -50,10 +79,10 @@ class PurchaseBody(Body):
 
 
 class OfferBody(Body):
-    title: Annotated[StrictStr, Field(min_length=1, max_length=200)]
-    description: Annotated[StrictStr, Field(max_length=10_000)]
+    title: Annotated[StrictStr, Field(min_length=1, max_length=200), AfterValidator(_printable)]
+    description: Annotated[StrictStr, Field(max_length=10_000), AfterValidator(_without_nul)]
     discount_percent: Annotated[StrictInt, Field(ge=1, le=100)] | None = None
-    valid_from: AwareDatetime
-    valid_until: AwareDatetime
+    valid_from: UtcTime
+    valid_until: UtcTime
     exclusive: StrictBool = False
-    member_email: Annotated[StrictStr, Field(min_length=3, max_length=320)] | None = None
+    member_email: Email | None = None

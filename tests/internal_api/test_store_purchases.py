@@ -8,7 +8,7 @@ import pytest
 
 from bff.cards.models import Card, CardStatus
 from bff.points.models import EntryKind, PointsEntry, PointsLot, Purchase
-from tests.points.store import buy, issue_card, receipt, store_post
+from tests.points.store import STORE_HEADERS, buy, issue_card, receipt, store_post
 
 
 async def test_a_purchase_earns_one_point_per_full_ten_units(client):
@@ -151,10 +151,23 @@ async def test_an_occurred_at_beyond_the_clock_skew_is_refused(client):
         {"occurredAt": "2026-01-01T10:00:00"},
         {"receiptId": ""},
         {"cardNumber": "4006381333932"},
+        {"total": "NaN"},
+        {"total": "Infinity"},
+        {"total": "1E+20"},
+        {"total": "-0"},
+        {"total": 10**20},
+        {"receiptId": "R\x00-1"},
+        {"storeId": "store\x00"},
+        {"receiptId": "x" * 65},
+        {"pointsToRedeem": 2**31},
+        {"pointsToRedeem": 10**30},
+        {"occurredAt": "0001-01-01T00:00:00+05:00"},
     ],
 )
 async def test_a_malformed_purchase_is_422_with_details(client, change):
-    """Non-positive, float or over-precise totals, bad counts, naive times, bad numbers."""
+    """Non-positive, non-finite, float, huge or over-precise totals, counts beyond what a points
+    column holds, naive times or times with no UTC equivalent, NUL bytes (PostgreSQL refuses
+    them in text), over-long ids and bad numbers: 422, never a server error."""
     number, _ = await issue_card(client)
 
     response = await store_post(client, "purchases", {**receipt(number), **change})
@@ -173,3 +186,42 @@ async def test_a_purchase_moves_the_cards_last_used_time(client):
 
     card = await Card.get(number=number)
     assert card.last_used_at == when
+
+
+@pytest.mark.parametrize("total", ["NaN", "Infinity", "1e400"])
+async def test_a_bare_json_number_that_is_no_decimal_is_422(client, total):
+    """JSON extensions such as a bare NaN, and numbers beyond a float, are refused as input."""
+    number, _ = await issue_card(client)
+    body = f'{{"receiptId": "R-x", "cardNumber": "{number}", "storeId": "s", "total": {total}}}'
+
+    response = await client.post(
+        "/internal/v1/purchases", content=body.encode(), headers=STORE_HEADERS
+    )
+
+    assert response.status_code == 422
+    assert response.json()["details"][0]["field"] == "total"
+    assert await Purchase.all().count() == 0
+
+
+async def test_a_receipt_sent_again_without_occurred_at_is_a_replay(client):
+    """The till's retry omits occurredAt like the first send did: the same answer, once."""
+    number, _ = await issue_card(client)
+    body = receipt(number, "1234.50")
+    first = await store_post(client, "purchases", body)
+
+    again = await store_post(client, "purchases", {**body, "total": "1234.5"})
+
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert again.json() == first.json()
+    assert await Purchase.all().count() == 1
+
+
+async def test_the_same_occurred_at_in_another_time_zone_is_a_replay(client):
+    """10:00+03:00 and 07:00Z are the same moment, so the same receipt body."""
+    number, _ = await issue_card(client)
+    body = receipt(number, occurredAt="2026-01-01T10:00:00+03:00")
+    await store_post(client, "purchases", body)
+
+    again = await store_post(client, "purchases", {**body, "occurredAt": "2026-01-01T07:00:00Z"})
+
+    assert again.status_code == 200

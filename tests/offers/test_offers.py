@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from bff.identity.models import ProgramStatus
 from bff.offers.models import OfferActivation
 from tests.factories import signed_in_member
@@ -191,3 +193,29 @@ async def test_a_malformed_offer_is_422(client):
 
     assert backwards.status_code == too_much.status_code == 422
     assert backwards.json()["details"][0]["field"] == "validUntil"
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"title": "Sale\x00"},
+        {"description": "Half price\x00"},
+        {"memberEmail": "anna\x00@example.com"},
+        {"validFrom": "0001-01-01T00:00:00+05:00"},
+        {"validUntil": "9999-12-31T23:59:59-05:00"},
+    ],
+)
+async def test_an_offer_with_nul_bytes_or_times_out_of_range_is_422(client, change):
+    """PostgreSQL refuses NUL in text and Python cannot hold such times in UTC: bad input."""
+    now = datetime.now(UTC)
+    body = {
+        "title": "t",
+        "description": "d",
+        "validFrom": now.isoformat(),
+        "validUntil": (now + timedelta(days=1)).isoformat(),
+    }
+
+    response = await store_post(client, "offers", {**body, **change})
+
+    assert response.status_code == 422
+    assert response.json()["details"][0]["field"] == next(iter(change))
