@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TypeVar
 
 from tortoise.expressions import Q
@@ -12,17 +12,21 @@ from tortoise.queryset import QuerySet
 from bff.errors import DomainError
 
 M = TypeVar("M", bound=Model)
+_MAX_BIGINT = 2**63 - 1
 
 
-def cursor_time(value: str) -> datetime:
-    """The time inside a cursor; INVALID_INPUT when it is not an aware ISO 8601 time."""
+def cursor_position(after: tuple[str, int]) -> tuple[datetime, int]:
+    """The (time, id) inside a cursor; INVALID_INPUT unless the time is an aware ISO 8601 time
+    that exists in UTC and the id fits a BIGINT key (the databases refuse larger numbers)."""
+    value, pk = after
     try:
         parsed = datetime.fromisoformat(value)
-    except ValueError:
-        raise DomainError("INVALID_INPUT", "This cursor is not valid.", field="after") from None
-    if parsed.tzinfo is None:
+        in_utc = parsed.astimezone(UTC) if parsed.tzinfo is not None else None
+    except (ValueError, OverflowError):
+        in_utc = None
+    if in_utc is None or not 0 <= pk <= _MAX_BIGINT:
         raise DomainError("INVALID_INPUT", "This cursor is not valid.", field="after")
-    return parsed
+    return in_utc, pk
 
 
 def keyset_page(
@@ -36,7 +40,7 @@ def keyset_page(
     """`first + 1` rows ordered by (`field`, id) after the position `after` (the extra row only
     says whether there is a next page)."""
     if after is not None:
-        value, pk = cursor_time(after[0]), after[1]
+        value, pk = cursor_position(after)
         op = "lt" if descending else "gt"
         before: dict[str, object] = {f"{field}__{op}": value}
         tied: dict[str, object] = {field: value, f"id__{op}": pk}

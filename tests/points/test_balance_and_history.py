@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import base64
+import json
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from bff.points.models import EntryKind, PointsEntry
+from tests.cards.test_card_lifecycle import UNLINK
 from tests.cards.test_linking import link
 from tests.factories import signed_in_member
 from tests.graphql_client import gql
@@ -37,6 +42,16 @@ query Transactions($first: Int, $after: String, $cardId: ID) {
 """
 CARD_TRANSACTIONS = """
 query { me { cards { number transactions(first: 10) { edges { node { receiptId } } } } } }
+"""
+OFFERS = """
+query Offers($first: Int, $after: String) {
+  offers(first: $first, after: $after) { edges { cursor } }
+}
+"""
+CARD_TRANSACTIONS_AFTER = """
+query Cards($first: Int, $after: String) {
+  me { cards { transactions(first: $first, after: $after) { edges { node { receiptId } } } } }
+}
 """
 
 
@@ -183,3 +198,69 @@ async def test_other_members_transactions_and_entries_are_not_nodes_for_me(clien
 
     assert [body["data"]["node"]["id"] for body in mine] == [entry_id, transaction_id]
     assert [body["data"]["node"] for body in theirs] == [None, None]
+
+
+def cursor_of(value: object) -> str:
+    return base64.urlsafe_b64encode(json.dumps(value).encode()).decode().rstrip("=")
+
+
+HOSTILE_CURSORS = [
+    ["2026-01-01T00:00:00+00:00", 2**70],
+    ["0001-01-01T00:00:00+05:00", 1],
+    ["9999-12-31T23:59:59-05:00", 1],
+    ["2026-01-01T00:00:00", 1],
+    ["2026-01-01T00:00:00+00:00", -1],
+]
+
+
+@pytest.mark.parametrize("position", HOSTILE_CURSORS)
+@pytest.mark.parametrize("document", [TRANSACTIONS, HISTORY, CARD_TRANSACTIONS_AFTER, OFFERS])
+async def test_a_cursor_with_a_position_no_row_can_have_is_invalid_input(
+    client, position, document
+):
+    """Ids beyond BIGINT, times with no UTC equivalent, naive times: INVALID_INPUT, never 500."""
+    _, token, number, _ = await member_with_card(client)
+    await buy(client, number, "100.00")
+
+    body = await gql(client, document, {"first": 1, "after": cursor_of(position)}, token=token)
+
+    assert [error["extensions"]["code"] for error in body["errors"]] == ["INVALID_INPUT"]
+
+
+@pytest.mark.parametrize(
+    "card_id",
+    [
+        "",
+        "not an id",
+        base64.urlsafe_b64encode(b"Offer:1").decode(),
+        base64.urlsafe_b64encode(b"Card:999999").decode(),
+        base64.urlsafe_b64encode(f"Card:{2**70}".encode()).decode(),
+    ],
+)
+async def test_a_card_id_that_is_not_one_of_my_cards_is_not_found(client, card_id):
+    """Malformed, of another type or unknown: the same NOT_FOUND error on cardId."""
+    _, token, _, _ = await member_with_card(client)
+
+    body = await gql(client, TRANSACTIONS, {"cardId": card_id}, token=token)
+
+    assert body["data"] == {"me": None}
+    assert [error["extensions"] for error in body["errors"]] == [
+        {"code": "NOT_FOUND", "field": "cardId"}
+    ]
+    assert body["errors"][0]["message"] == "You have no card with this id."
+
+
+async def test_another_members_card_id_is_as_unknown_as_no_card_at_all(client):
+    """Filtering by someone else's card, or by one I unlinked, is the same NOT_FOUND."""
+    _, owner, number, card_id = await member_with_card(client)
+    _, other = await signed_in_member()
+    await buy(client, number, "100.00")
+    unknown = base64.urlsafe_b64encode(b"Card:999999").decode()
+
+    theirs = await gql(client, TRANSACTIONS, {"cardId": card_id}, token=other)
+    await gql(client, UNLINK, {"input": {"cardId": card_id}}, token=owner)
+    unlinked = await gql(client, TRANSACTIONS, {"cardId": card_id}, token=owner)
+    nothing = await gql(client, TRANSACTIONS, {"cardId": unknown}, token=other)
+
+    assert theirs["errors"] == nothing["errors"]
+    assert unlinked["errors"][0]["extensions"] == {"code": "NOT_FOUND", "field": "cardId"}

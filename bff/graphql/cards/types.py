@@ -9,6 +9,7 @@ from typing import Self
 import strawberry
 
 from bff.cards import models
+from bff.errors import DomainError
 from bff.graphql.context import Info
 from bff.graphql.errors import UserError
 from bff.graphql.node import register_node
@@ -19,6 +20,7 @@ from bff.graphql.relay import (
     Node,
     build_connection,
     encode_cursor,
+    from_global_id,
     make_page,
     to_global_id,
 )
@@ -81,6 +83,17 @@ async def transactions_connection(
         [encode_cursor(row.occurred_at, row.id) for row in rows],
         page=page,
     )
+
+
+async def own_card_pk(info: Info, card_id: str, *, member_id: int) -> int:
+    """The key of one of the member's linked cards; NOT_FOUND for any other id (malformed,
+    another type, unknown, someone else's, unlinked), all alike, so ids disclose nothing."""
+    decoded = from_global_id(card_id)
+    if decoded is not None and decoded[0] == "Card":
+        card = await info.context.loaders.card_by_id.load(decoded[1])
+        if card is not None and card.member_id == member_id:
+            return decoded[1]
+    raise DomainError("NOT_FOUND", "You have no card with this id.", field="cardId")
 
 
 @strawberry.type

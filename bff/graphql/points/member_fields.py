@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import strawberry
 
-from bff.graphql.cards.types import Card, transactions_connection
+from bff.graphql.cards.types import Card, own_card_pk, transactions_connection
 from bff.graphql.context import Info
 from bff.graphql.offers.types import Offer, offers_connection
 from bff.graphql.points.loaders import BalanceKey, EntriesPageKey
@@ -13,7 +13,6 @@ from bff.graphql.relay import (
     Connection,
     build_connection,
     encode_cursor,
-    expect_global_id,
     make_page,
 )
 from bff.offers.services import Viewer
@@ -50,7 +49,12 @@ class MemberLoyaltyFields:
             page=page,
         )
 
-    @strawberry.field(description="Purchases on this member's cards, newest first.")
+    @strawberry.field(
+        description=(
+            "Purchases on this member's cards, newest first. A cardId that is not one of the "
+            "member's linked cards is a NOT_FOUND error."
+        )
+    )
     async def transactions(
         self,
         info: Info,
@@ -58,7 +62,9 @@ class MemberLoyaltyFields:
         after: str | None = None,
         card_id: strawberry.ID | None = None,
     ) -> Connection[Transaction]:
-        card_pk = expect_global_id(card_id, "Card", field="cardId") if card_id else None
+        card_pk = None
+        if card_id is not None:
+            card_pk = await own_card_pk(info, card_id, member_id=self.pk)
         return await transactions_connection(
             info, member_id=self.pk, card_id=card_pk, first=first, after=after
         )
