@@ -251,7 +251,7 @@ async def read_balance(*, account: Account, now: datetime, expiring_soon: timede
 async def read_balances(
     *, member_ids: list[int], now: datetime, expiring_soon: timedelta
 ) -> dict[int, Balance]:
-    """The balances of many members in two aggregate queries, without a lock. A member with a
+    """The balances of many members in one aggregate statement, without a lock. A member with a
     due expiry not yet written takes `read_balance` (lock, expire, compute) instead, so the
     answer is the same as `read_balance`'s; that happens once per expiry, at the first read.
 
@@ -262,9 +262,17 @@ async def read_balances(
     at_now = db_time(PointsLot, "available_at", now)
     soon = db_time(PointsLot, "expires_at", now + expiring_soon)
     now_mark, soon_mark, due_mark = placeholders(client, 3)
-    lots = await client.execute_query_dict(
+    # PostgreSQL numbers its parameters, so the entries reuse the ids; SQLite's are positional.
+    values = (
+        [at_now, soon, at_now, *member_ids]
+        if client.capabilities.dialect == "postgres"
+        else [at_now, at_now, at_now, soon, at_now, at_now, *member_ids, *member_ids]
+    )
+    # One statement, so the buckets (lots) and the totals (entries) come from one snapshot even
+    # while receipts commit: two statements would each see their own moment (READ COMMITTED).
+    rows = await client.execute_query_dict(
         f"""
-        SELECT member_id,
+        SELECT member_id, NULL AS kind,
           SUM(CASE WHEN available_at <= {now_mark} THEN remaining END) AS available,
           SUM(CASE WHEN available_at > {now_mark} THEN remaining END) AS pending,
           SUM(CASE WHEN available_at <= {now_mark} AND expires_at <= {soon_mark}
@@ -272,20 +280,17 @@ async def read_balances(
           MIN(CASE WHEN available_at <= {now_mark} THEN expires_at END) AS next_expiry,
           COUNT(CASE WHEN expires_at <= {due_mark} THEN id END) AS due
         FROM points_lot WHERE remaining > 0 AND member_id IN ({ids}) GROUP BY member_id
+        UNION ALL
+        SELECT member_id, kind, SUM(amount), NULL, NULL, NULL, NULL
+        FROM points_entry WHERE member_id IN ({ids}) GROUP BY member_id, kind
         """,  # noqa: S608 (only placeholders are interpolated)
-        [at_now, soon, at_now, *member_ids]
-        if client.capabilities.dialect == "postgres"
-        else [at_now, at_now, at_now, soon, at_now, at_now, *member_ids],
+        values,
     )
-    by_member = {row["member_id"]: row for row in lots}
-    entry_ids = ", ".join(placeholders(client, len(member_ids)))
+    by_member = {row["member_id"]: row for row in rows if row["kind"] is None}
     sums: dict[int, dict[EntryKind, int]] = {member_id: {} for member_id in member_ids}
-    for row in await client.execute_query_dict(
-        "SELECT member_id, kind, SUM(amount) AS total FROM points_entry "  # noqa: S608 (placeholders)
-        f"WHERE member_id IN ({entry_ids}) GROUP BY member_id, kind",
-        member_ids,
-    ):
-        sums[row["member_id"]][EntryKind(row["kind"])] = int(row["total"] or 0)
+    for row in rows:
+        if row["kind"] is not None:
+            sums[row["member_id"]][EntryKind(row["kind"])] = int(row["available"] or 0)
     balances = {}
     for member_id in member_ids:
         row = by_member.get(member_id, {})

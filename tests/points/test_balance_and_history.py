@@ -5,10 +5,12 @@ from __future__ import annotations
 import base64
 import json
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
 import pytest
 
-from bff.points.models import EntryKind, PointsEntry
+from bff.points.models import EntryKind, PointsEntry, PointsLot
+from bff.points.purchases import PurchaseRequest, record_purchase
 from tests.cards.test_card_lifecycle import UNLINK
 from tests.cards.test_linking import link
 from tests.factories import signed_in_member
@@ -264,3 +266,35 @@ async def test_another_members_card_id_is_as_unknown_as_no_card_at_all(client):
 
     assert theirs["errors"] == nothing["errors"]
     assert unlinked["errors"][0]["extensions"] == {"code": "NOT_FOUND", "field": "cardId"}
+
+
+async def test_a_purchase_landing_during_a_balance_read_never_splits_buckets_from_totals(
+    client, settings, monkeypatch
+):
+    """A receipt committed while me.points is being read: the buckets and the totals come from
+    one moment, so lifetimeEarned - spent - expired = available + pending in every answer."""
+    _, token, number, _ = await member_with_card(client)
+    await buy(client, number, "300.00", occurredAt=days_ago(30))
+    await buy(client, number, "50.00", pointsToRedeem=5)
+    database = type(PointsLot._meta.db)
+    original = database.execute_query_dict
+    landed = []
+
+    async def receipt_lands_after_the_lots_are_read(self, query, *args, **kwargs):
+        rows = await original(self, query, *args, **kwargs)
+        if "points_lot" in query and "SUM(" in query and not landed:
+            landed.append(True)
+            request = PurchaseRequest(
+                receipt_id="R-during-read", card_number=number, store_id="s", total=Decimal(700)
+            )
+            await record_purchase(request=request, settings=settings)
+        return rows
+
+    monkeypatch.setattr(database, "execute_query_dict", receipt_lands_after_the_lots_are_read)
+
+    points = (await gql(client, POINTS, token=token))["data"]["me"]["points"]
+
+    assert landed
+    assert points["lifetimeEarned"] - points["spent"] - points["expired"] == (
+        points["available"] + points["pending"]
+    )
