@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from tortoise import Tortoise
-from tortoise.backends.base.config_generator import expand_db_url
 from tortoise.migrations.api import migrate as tortoise_migrate
 
 from bff.settings import Settings, get_settings
@@ -19,26 +18,14 @@ MODEL_MODULES = [
 ]
 
 
-async def _keep_session(_: object) -> None:
-    """Release a pooled PostgreSQL connection without asyncpg's reset query (see below)."""
-
-
 def tortoise_config(settings: Settings) -> dict[str, Any]:
     """The Tortoise config for these settings: one app, our migrations, UTC-aware times."""
     url = settings.database_url
-    connection: str | dict[str, Any] = url
-    if url.startswith(("postgres://", "postgresql://")):
-        if "maxsize" not in url:
-            separator = "&" if "?" in url else "?"
-            url = f"{url}{separator}maxsize={settings.database_pool_max}"
-        connection = expand_db_url(url)
-        # Tortoise takes a pool connection per statement, and asyncpg's default release runs
-        # RESET ALL / UNLISTEN / advisory unlock: one more round trip for every statement. Pooled
-        # connections never change session state here (no SET, LISTEN or advisory locks), and
-        # asyncpg still rolls back a transaction left open before this hook runs.
-        connection["credentials"]["reset"] = _keep_session
+    if url.startswith(("postgres://", "postgresql://")) and "maxsize" not in url:
+        separator = "&" if "?" in url else "?"
+        url = f"{url}{separator}maxsize={settings.database_pool_max}"
     return {
-        "connections": {"default": connection},
+        "connections": {"default": url},
         "apps": {
             "bff": {
                 "models": MODEL_MODULES,
