@@ -14,6 +14,7 @@ from bff.cards.numbers import generate_number, normalize_number
 from bff.errors import DomainError
 from bff.identity.models import Member, ProgramStatus
 from bff.identity.throttle import Factor, throttle_for
+from bff.identity.validation import clean_text
 from bff.points.models import PointsEntry, PointsLot, Purchase
 from bff.settings import Settings
 
@@ -148,11 +149,7 @@ async def link_card(
     per card and per client address, and counted before the code is checked.
     """
     number = normalize_number(number)
-    label = (label or "").strip() or None
-    if label is not None and len(label) > MAX_LABEL_LENGTH:
-        raise DomainError(
-            "INVALID_INPUT", f"Use at most {MAX_LABEL_LENGTH} characters.", field="label"
-        )
+    label = clean_text(label or "", field="label", max_length=MAX_LABEL_LENGTH, label="label")
     member = await Member.get(id=member_id)
     if member.program_status is not ProgramStatus.ENROLLED:
         raise DomainError("NOT_ENROLLED", "Join the loyalty program to link a card.")
@@ -170,5 +167,5 @@ async def link_card(
     for account, address in keys:
         await throttle.record_success(factor=Factor.CARD_CODE, account=account, address=address)
     return await attach_card(
-        member_id=member_id, card_id=card.id, label=label, settings=settings, now=now
+        member_id=member_id, card_id=card.id, label=label or None, settings=settings, now=now
     )

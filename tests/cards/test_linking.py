@@ -178,12 +178,13 @@ async def test_linking_needs_a_session(client):
     assert body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
 
 
-@pytest.mark.parametrize("label", ["x" * 61])
-async def test_a_too_long_label_is_invalid_input(client, label):
-    """Labels are short names for the member's own use."""
+@pytest.mark.parametrize("label", ["x" * 61, "Main\x00store", "Main\u202estore"])
+async def test_a_too_long_or_unprintable_label_is_invalid_input(client, label):
+    """Labels are short printable names for the member's own use (PostgreSQL refuses NUL)."""
     number, code = await issue_card(client)
     _, token = await signed_in_member()
 
     result = await link(client, token, number, code, label=label)
 
     assert result["userErrors"][0]["field"] == ["input", "label"]
+    assert result["userErrors"][0]["code"] == "INVALID_INPUT"
