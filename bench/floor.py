@@ -37,18 +37,17 @@ TOUCH = "UPDATE session SET last_seen_at = $1 WHERE id = $2"
 CARDS = """
 SELECT id, number, label, status FROM card WHERE member_id = $1 ORDER BY linked_at, id
 """
-LOTS = """
-SELECT member_id,
-       SUM(remaining) FILTER (WHERE available_at <= $2) AS available,
-       SUM(remaining) FILTER (WHERE available_at > $2) AS pending,
-       SUM(remaining) FILTER (WHERE available_at <= $2 AND expires_at <= $3) AS soon,
-       MIN(expires_at) FILTER (WHERE available_at <= $2) AS next_expiry,
-       COUNT(id) FILTER (WHERE expires_at <= $2) AS due
-FROM points_lot WHERE member_id = $1 AND remaining > 0 GROUP BY member_id
-"""
-ENTRY_SUMS = """
-SELECT member_id, kind, SUM(amount) AS total FROM points_entry WHERE member_id = $1
-GROUP BY member_id, kind
+BALANCE = """
+SELECT member_id, NULL AS kind,
+       SUM(CASE WHEN available_at <= $1 THEN remaining END) AS available,
+       SUM(CASE WHEN available_at > $1 THEN remaining END) AS pending,
+       SUM(CASE WHEN available_at <= $1 AND expires_at <= $2 THEN remaining END) AS soon,
+       MIN(CASE WHEN available_at <= $1 THEN expires_at END) AS next_expiry,
+       COUNT(CASE WHEN expires_at <= $3 THEN id END) AS due
+FROM points_lot WHERE remaining > 0 AND member_id IN ($4) GROUP BY member_id
+UNION ALL
+SELECT member_id, kind, SUM(amount), NULL, NULL, NULL, NULL
+FROM points_entry WHERE member_id IN ($4) GROUP BY member_id, kind
 """
 TRANSACTIONS = """
 SELECT id, member_id, card_id, occurred_at, store_id, total, points_earned, points_redeemed
@@ -106,8 +105,10 @@ class Floor:
 
     async def points(self, db: asyncpg.Connection, member_id: int) -> dict[str, Any]:
         now = datetime.now(UTC)
-        lots = await db.fetchrow(LOTS, member_id, now, now + self.settings.points_expiring_soon)
-        await db.fetch(ENTRY_SUMS, member_id)  # the app reads the ledger sums too
+        rows = await db.fetch(
+            BALANCE, now, now + self.settings.points_expiring_soon, now, member_id
+        )
+        lots = next((row for row in rows if row["kind"] is None), None)
         return {
             "available": int(lots["available"] or 0) if lots else 0,
             "pending": int(lots["pending"] or 0) if lots else 0,
