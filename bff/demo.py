@@ -21,7 +21,7 @@ from bff.db import close_db, init_db
 from bff.identity.models import Member
 from bff.identity.passwords import hash_password, password_problem
 from bff.offers.models import Offer
-from bff.points.ledger import points_for_total
+from bff.points.ledger import points_for_total, portions
 from bff.points.models import EntryKind, PointsEntry, PointsLot, Purchase
 from bff.profile.models import Preferences
 from bff.settings import Settings
@@ -257,14 +257,10 @@ def _redeem(lots: list[_Lot], *, at: datetime, wanted: int) -> int:
         (lot for lot in lots if lot.remaining and lot.available_at <= at < lot.expires_at),
         key=lambda lot: (lot.expires_at, lot.purchase_index),
     )
-    taken = 0
-    for lot in usable:
-        part = min(lot.remaining, wanted - taken)
+    taken = portions([lot.remaining for lot in usable], wanted)
+    for lot, part in zip(usable, taken, strict=True):
         lot.remaining -= part
-        taken += part
-        if taken == wanted:
-            break
-    return taken
+    return sum(taken)
 
 
 async def _create_offers(member: Member, *, now: datetime, rng: random.Random) -> None:

@@ -8,6 +8,7 @@ what the lots have left.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -68,6 +69,29 @@ class Balance:
     forfeited: int
     adjusted: int
 
+    @classmethod
+    def of(
+        cls,
+        *,
+        available: int,
+        pending: int,
+        expiring_soon: int,
+        next_expiry_at: datetime | None,
+        sums: dict[EntryKind, int],
+    ) -> Balance:
+        """The buckets from the lots, the totals from the entries' sums by kind."""
+        return cls(
+            available=available,
+            pending=pending,
+            expiring_soon=expiring_soon,
+            next_expiry_at=next_expiry_at,
+            lifetime_earned=sums.get(EntryKind.EARN, 0),
+            spent=-sums.get(EntryKind.REDEEM, 0),
+            expired=-sums.get(EntryKind.EXPIRE, 0),
+            forfeited=-sums.get(EntryKind.FORFEIT, 0),
+            adjusted=sums.get(EntryKind.ADJUST, 0),
+        )
+
     @property
     def total(self) -> int:
         """What the entries add up to: every point not yet spent, expired or forfeited."""
@@ -77,6 +101,17 @@ class Balance:
 def points_for_total(total: Decimal, *, units_per_point: Decimal) -> int:
     """1 point per full `units_per_point` of the total."""
     return int(total // units_per_point)
+
+
+def portions(remaining: Sequence[int], points: int) -> list[int]:
+    """How many points to take from each lot, in the order given (soonest-expiring first),
+    until `points` are taken or the lots run out."""
+    taken: list[int] = []
+    wanted = points
+    for left in remaining:
+        taken.append(min(left, wanted))
+        wanted -= taken[-1]
+    return taken
 
 
 async def expire_due(*, account: Account, now: datetime) -> None:
@@ -124,15 +159,10 @@ async def redeem(
             "INSUFFICIENT_POINTS", "Not enough available points.", field="pointsToRedeem"
         )
     emptied: list[int] = []
-    left = points
-    for lot in lots:
-        if left == 0:
-            break
-        taken = min(left, lot.remaining)
-        left -= taken
+    for lot, taken in zip(lots, portions([lot.remaining for lot in lots], points), strict=True):
         if taken == lot.remaining:
             emptied.append(lot.id)
-        else:
+        elif taken:
             await PointsLot.filter(id=lot.id).update(remaining=lot.remaining - taken)
     if emptied:
         await PointsLot.filter(id__in=emptied).update(remaining=0)
@@ -218,16 +248,12 @@ async def compute_balance(*, account: Account, now: datetime, expiring_soon: tim
         .values_list("kind", "total")
     )
     sums = {EntryKind(kind): int(total or 0) for kind, total in rows}
-    return Balance(
+    return Balance.of(
         available=available,
         pending=pending,
         expiring_soon=soon,
         next_expiry_at=next_expiry,
-        lifetime_earned=sums.get(EntryKind.EARN, 0),
-        spent=-sums.get(EntryKind.REDEEM, 0),
-        expired=-sums.get(EntryKind.EXPIRE, 0),
-        forfeited=-sums.get(EntryKind.FORFEIT, 0),
-        adjusted=sums.get(EntryKind.ADJUST, 0),
+        sums=sums,
     )
 
 
@@ -299,16 +325,11 @@ async def read_balances(
                 account=Account(member_id=member_id), now=now, expiring_soon=expiring_soon
             )
             continue
-        kinds = sums[member_id]
-        balances[member_id] = Balance(
+        balances[member_id] = Balance.of(
             available=int(row.get("available") or 0),
             pending=int(row.get("pending") or 0),
             expiring_soon=int(row.get("soon") or 0),
             next_expiry_at=python_time(PointsLot, "expires_at", row.get("next_expiry")),
-            lifetime_earned=kinds.get(EntryKind.EARN, 0),
-            spent=-kinds.get(EntryKind.REDEEM, 0),
-            expired=-kinds.get(EntryKind.EXPIRE, 0),
-            forfeited=-kinds.get(EntryKind.FORFEIT, 0),
-            adjusted=kinds.get(EntryKind.ADJUST, 0),
+            sums=sums[member_id],
         )
     return balances
