@@ -178,9 +178,10 @@ async def test_linking_needs_a_session(client):
     assert body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
 
 
-@pytest.mark.parametrize("label", ["x" * 61, "Main\x00store", "Main\u202estore"])
+@pytest.mark.parametrize("label", ["x" * 61, "Main\u202estore", "Main\x07store"])
 async def test_a_too_long_or_unprintable_label_is_invalid_input(client, label):
-    """Labels are short printable names for the member's own use (PostgreSQL refuses NUL)."""
+    """Labels are short printable names for the member's own use (no bidi overrides, no
+    control characters; a NUL never gets this far: the GraphQL view refuses it)."""
     number, code = await issue_card(client)
     _, token = await signed_in_member()
 
