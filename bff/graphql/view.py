@@ -23,6 +23,7 @@ from strawberry.types.unset import UnsetType
 from bff.graphql.context import Context
 from bff.graphql.identity.cookies import cross_site_refusal
 from bff.graphql.realtime.connection import authenticate_connection
+from bff.json_text import document_literal_problem, json_problem
 
 if TYPE_CHECKING:
     import strawberry
@@ -165,7 +166,28 @@ class GraphQLView(GraphQL[Context, None]):
                 )
             # Starlette caches the body, so Strawberry reads it again for free.
             self.check_request_shape(self.parse_json(await request.get_body()))
-        return await super().parse_http_body(request)
+        parsed = await super().parse_http_body(request)
+        for operation in parsed if isinstance(parsed, list) else [parsed]:
+            self.check_request_text(operation)
+        return parsed
+
+    @staticmethod
+    def check_request_text(operation: GraphQLRequestData) -> None:
+        """400 for an unpaired surrogate or a NUL anywhere in the request (document, its string
+        literals, variables, operation name, extensions): no field can take them, and they would
+        fail deep inside (UTF-8 encoding, PostgreSQL text) as a server error."""
+        fields = {
+            "query": operation.query,
+            "variables": operation.variables,
+            "operationName": operation.operation_name,
+            "extensions": operation.extensions,
+        }
+        for name, value in fields.items():
+            problem = json_problem(value, refuse_nul=True)
+            if problem is None and name == "query" and isinstance(value, str):
+                problem = document_literal_problem(value)
+            if problem is not None:
+                raise HTTPException(400, f"The GraphQL operation's `{name}` contains {problem}.")
 
     def check_request_shape(self, body: object) -> None:
         operations = body if isinstance(body, list) else [body]

@@ -17,6 +17,7 @@ from bff.cards.services import issue_card
 from bff.errors import DomainError
 from bff.graphql.relay import to_global_id
 from bff.internal_api.schemas import CardBody, OfferBody, PurchaseBody
+from bff.json_text import json_problem
 from bff.offers.services import create_offer
 from bff.points.purchases import PurchaseRequest, record_purchase
 from bff.settings import Settings
@@ -69,6 +70,11 @@ async def parse_body(request: Request, model: type[B]) -> B:
         raise InvalidBodyError(
             [{"field": None, "code": "INVALID_JSON", "message": "The body is not JSON."}]
         ) from None
+    # Checked here, once: NUL is refused per field by the schemas (with its field's name).
+    if (problem := json_problem(data, refuse_nul=False)) is not None:
+        raise InvalidBodyError(
+            [{"field": None, "code": "INVALID_TEXT", "message": f"The body contains {problem}."}]
+        )
     try:
         return model.model_validate(data)
     except ValidationError as error:
