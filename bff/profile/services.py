@@ -14,6 +14,7 @@ from bff.identity.models import Member, RecoveryCode, Session, TwoFactorChalleng
 from bff.identity.throttle import throttle_for
 from bff.identity.validation import clean_member_fields
 from bff.offers.models import Offer, OfferActivation
+from bff.points.ledger import Account, forfeit_all
 from bff.points.models import PointsEntry, PointsLot, Purchase
 from bff.profile.models import Channel, ConsentEvent, Preferences
 from bff.settings import Settings
@@ -106,6 +107,9 @@ async def close_account(
         bff.events.publish_after_commit(bff.events.session_revoked(member_id=member.id))
         await OfferActivation.filter(member_id=member.id).delete()
         await Offer.filter(member_id=member.id).delete()
+        # Points die with the account (a FORFEIT entry): detached, live lots would become the
+        # card's own, for whoever holds the card to redeem or link.
+        await forfeit_all(account=Account(member_id=member.id), now=now)
         # Accounting keeps purchases and points, but no longer knows whose they were.
         await Card.filter(member_id=member.id).update(member_id=None, label=None, linked_at=None)
         for detached in (Purchase, PointsEntry, PointsLot):

@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from bff.offers.models import OfferActivation
-from bff.points.models import EntryKind, PointsEntry
+from bff.points.models import EntryKind, PointsEntry, PointsLot
 from tests.cards.test_card_lifecycle import UNLINK
 from tests.cards.test_linking import link
 from tests.factories import signed_in_member
 from tests.graphql_client import gql
-from tests.points.store import buy, issue_card, store_post
+from tests.points.store import buy, issue_card, receipt, store_post
 
 PASSWORD = "correct horse battery staple 42"
 OPT_OUT = """
@@ -29,6 +29,12 @@ mutation Join($input: JoinProgramInput!) {
   }
 }
 """
+CLOSE = """
+mutation Close($input: CloseAccountInput!) {
+  closeAccount(input: $input) { ok userErrors { code } }
+}
+"""
+POINTS = "query { me { points { available pending } } }"
 ACTIVATE_OFFER = """
 mutation A($input: ActivateOfferInput!) {
   activateOffer(input: $input) { offer { id activated } userErrors { code } }
@@ -158,3 +164,29 @@ async def test_a_lapsed_exclusive_offer_can_be_activated_again_after_rejoining(c
 
     assert while_out["data"]["activateOffer"]["userErrors"][0]["code"] == "OFFER_NOT_AVAILABLE"
     assert again["data"]["activateOffer"]["offer"]["activated"] is True
+
+
+async def test_the_points_of_a_closed_account_go_to_no_one_who_holds_or_links_its_card(client):
+    """Closing forfeits what is left: the card redeems nothing at the till, and a member who
+    links it later starts from zero, while the entries still add up to the lots."""
+    _, token = await signed_in_member(password=PASSWORD)
+    number, code = await issue_card(client)
+    await link(client, token, number, code)
+    await buy(
+        client, number, "500.00", occurredAt=(datetime.now(UTC) - timedelta(days=30)).isoformat()
+    )
+    await buy(client, number, "300.00")
+    await gql(client, CLOSE, {"input": {"password": PASSWORD}}, token=token)
+    _, stranger = await signed_in_member()
+
+    at_the_till = await store_post(client, "purchases", receipt(number, "5.00", pointsToRedeem=1))
+    await link(client, stranger, number, code)
+    points = await gql(client, POINTS, token=stranger)
+
+    assert at_the_till.json()["error"] == "INSUFFICIENT_POINTS"
+    assert points["data"]["me"]["points"] == {"available": 0, "pending": 0}
+    forfeit = await PointsEntry.get(kind=EntryKind.FORFEIT)
+    assert (forfeit.amount, forfeit.member_id) == (-80, None)
+    assert sum(await PointsEntry.all().values_list("amount", flat=True)) == sum(
+        await PointsLot.all().values_list("remaining", flat=True)
+    )
