@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from functools import partial
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -25,7 +27,7 @@ from bff.middleware import (
     RequestIdMiddleware,
     SecurityHeadersMiddleware,
 )
-from bff.redis_clients import close_shared_redis
+from bff.redis_clients import close_shared_redis, shared_redis
 from bff.settings import Settings, get_settings
 
 logger = logging.getLogger("bff")
@@ -36,14 +38,40 @@ async def healthz(_: Request) -> JSONResponse:
     return JSONResponse({"status": "ok"})
 
 
-async def readyz(_: Request) -> JSONResponse:
-    """The database answers; load balancers route traffic only while this is 200."""
-    try:
-        await connections.get("default").execute_query("SELECT 1")
-    except Exception:
-        logger.exception("readiness check failed")
-        return JSONResponse({"status": "unavailable", "database": "down"}, status_code=503)
-    return JSONResponse({"status": "ok", "database": "up"})
+# A dependency that has not answered in this time is down: a hung server must not hang the probe.
+READINESS_TIMEOUT_SECONDS = 2.0
+
+
+async def _database_answers() -> None:
+    await connections.get("default").execute_query("SELECT 1")
+
+
+async def _redis_answers(url: str) -> None:
+    await shared_redis(url).ping()
+
+
+def readiness(settings: Settings) -> Callable[[Request], Awaitable[JSONResponse]]:
+    """`/readyz`: the database answers, and Redis when REDIS_URL is set; load balancers route
+    traffic only while this is 200. A 503 names each dependency that is down."""
+    checks: dict[str, Callable[[], Awaitable[None]]] = {"database": _database_answers}
+    if settings.redis_url:
+        checks["redis"] = partial(_redis_answers, settings.redis_url)
+
+    async def readyz(_: Request) -> JSONResponse:
+        states = {}
+        for name, check in checks.items():
+            try:
+                await asyncio.wait_for(check(), READINESS_TIMEOUT_SECONDS)
+            except Exception:
+                logger.exception("readiness check failed: %s is down", name)
+                states[name] = "down"
+            else:
+                states[name] = "up"
+        if "down" in states.values():
+            return JSONResponse({"status": "unavailable", **states}, status_code=503)
+        return JSONResponse({"status": "ok", **states})
+
+    return readyz
 
 
 def build_app(settings: Settings | None = None) -> Starlette:
@@ -67,7 +95,7 @@ def build_app(settings: Settings | None = None) -> Starlette:
             Route("/graphql", graphql, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),  # subscriptions (graphql-transport-ws)
             Route("/healthz", healthz, methods=["GET"]),
-            Route("/readyz", readyz, methods=["GET"]),
+            Route("/readyz", readiness(settings), methods=["GET"]),
             Mount("/internal/v1", routes=internal_api_routes(settings)),
         ],
         middleware=[
