@@ -10,6 +10,7 @@ from tests.cards.test_card_lifecycle import UNLINK
 from tests.cards.test_linking import link
 from tests.factories import signed_in_member
 from tests.graphql_client import gql
+from tests.offers.test_offers import create_offer
 from tests.points.store import buy, issue_card, receipt, store_post
 
 PASSWORD = "correct horse battery staple 42"
@@ -83,15 +84,10 @@ async def test_opting_out_forfeits_points_lapses_exclusive_offers_and_rejoining_
     earlier = (datetime.now(UTC) - timedelta(days=30)).isoformat()
     await buy(client, number, "500.00", occurredAt=earlier)
     await buy(client, number, "100.00")
-    now = datetime.now(UTC)
-    window = {"validFrom": (now - timedelta(days=1)).isoformat()}
-    window["validUntil"] = (now + timedelta(days=5)).isoformat()
-    exclusive = await store_post(
-        client, "offers", {"title": "VIP", "description": "d", "exclusive": True, **window}
-    )
-    public = await store_post(client, "offers", {"title": "All", "description": "d", **window})
-    for offer in (exclusive, public):
-        await gql(client, ACTIVATE_OFFER, {"input": {"offerId": offer.json()["id"]}}, token=token)
+    exclusive = await create_offer(client, "VIP", exclusive=True)
+    public = await create_offer(client, "All")
+    for offer_id in (exclusive, public):
+        await gql(client, ACTIVATE_OFFER, {"input": {"offerId": offer_id}}, token=token)
     await gql(client, UNLINK, {"input": {"cardId": card_id}}, token=token)
 
     result = await opt_out(client, token)
@@ -142,19 +138,7 @@ async def test_joining_needs_the_rules_accepted(client):
 async def test_a_lapsed_exclusive_offer_can_be_activated_again_after_rejoining(client):
     """Back in the program, the member may activate the exclusive offer once more."""
     _, token = await signed_in_member(password=PASSWORD)
-    now = datetime.now(UTC)
-    offer = await store_post(
-        client,
-        "offers",
-        {
-            "title": "VIP",
-            "description": "d",
-            "exclusive": True,
-            "validFrom": (now - timedelta(days=1)).isoformat(),
-            "validUntil": (now + timedelta(days=5)).isoformat(),
-        },
-    )
-    variables = {"input": {"offerId": offer.json()["id"]}}
+    variables = {"input": {"offerId": await create_offer(client, "VIP", exclusive=True)}}
     await gql(client, ACTIVATE_OFFER, variables, token=token)
     await opt_out(client, token)
     while_out = await gql(client, ACTIVATE_OFFER, variables, token=token)
