@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Annotated
@@ -19,6 +20,7 @@ from pydantic import (
 )
 from pydantic.alias_generators import to_camel
 
+_PLAIN_DECIMAL = re.compile(r"[0-9]+(\.[0-9]+)?")
 # Points columns are 32-bit integers in the database.
 MAX_POINTS = 2**31 - 1
 
@@ -73,8 +75,11 @@ class PurchaseBody(Body):
     def _exact_total(cls, value: object) -> object:
         # A binary float cannot carry money exactly: "1234.50" (or an integer) is required.
         # pydantic turns only ValueError into a validation error, hence not TypeError.
-        if isinstance(value, float | bool):
-            raise ValueError('send the total as a decimal string, e.g. "1234.50"')  # noqa: TRY004
+        # Python's Decimal also reads "1_000", "1e3" and " 12": not what a receipt prints.
+        if isinstance(value, float | bool) or (
+            isinstance(value, str) and not _PLAIN_DECIMAL.fullmatch(value)
+        ):
+            raise ValueError('send the total as a decimal string, e.g. "1234.50"')
         return value
 
 

@@ -155,6 +155,9 @@ async def test_an_occurred_at_beyond_the_clock_skew_is_refused(client):
         {"total": "Infinity"},
         {"total": "1E+20"},
         {"total": "-0"},
+        {"total": "1_000"},
+        {"total": "1e3"},
+        {"total": " 12.50"},
         {"total": 10**20},
         {"receiptId": "R\x00-1"},
         {"storeId": "store\x00"},
@@ -165,9 +168,9 @@ async def test_an_occurred_at_beyond_the_clock_skew_is_refused(client):
     ],
 )
 async def test_a_malformed_purchase_is_422_with_details(client, change):
-    """Non-positive, non-finite, float, huge or over-precise totals, counts beyond what a points
-    column holds, naive times or times with no UTC equivalent, NUL bytes (PostgreSQL refuses
-    them in text), over-long ids and bad numbers: 422, never a server error."""
+    """Non-positive, non-finite, float, huge, over-precise or not plainly written totals, counts
+    beyond a points column, naive times or times with no UTC equivalent, NUL bytes (PostgreSQL
+    refuses them in text), over-long ids and bad numbers: 422, never a server error."""
     number, _ = await issue_card(client)
 
     response = await store_post(client, "purchases", {**receipt(number), **change})
