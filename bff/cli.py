@@ -1,4 +1,4 @@
-"""`bff` — the operator's command line: serve, migrate, seed-demo, export-schema, ..."""
+"""`bff` — the operator's command line: serve, migrate, seed-demo, prune, export-schema, ..."""
 
 from __future__ import annotations
 
@@ -63,6 +63,27 @@ def seed_demo(args: argparse.Namespace) -> int:
 
     summary = asyncio.run(run_seed(get_settings(), only_if_empty=args.if_empty))
     print(summary)
+    return 0
+
+
+async def _prune(settings: Settings) -> str:
+    from bff.db import close_db, init_db  # noqa: PLC0415
+    from bff.identity.prune import prune as run_prune  # noqa: PLC0415
+
+    await init_db(settings)
+    try:
+        pruned = await run_prune(settings=settings)
+    finally:
+        await close_db()
+    return (
+        f"deleted {pruned.sessions} ended sessions, "
+        f"{pruned.two_factor_challenges} used or expired two-factor challenges, "
+        f"{pruned.throttle_counters} idle throttle counters"
+    )
+
+
+def prune(_: argparse.Namespace) -> int:
+    print(asyncio.run(_prune(get_settings())))
     return 0
 
 
@@ -131,6 +152,12 @@ def build_parser() -> argparse.ArgumentParser:
     seed = commands.add_parser("seed-demo", help="load the demo member, cards and offers")
     seed.add_argument("--if-empty", action="store_true", help="only when no member exists yet")
     seed.set_defaults(handler=seed_demo)
+
+    commands.add_parser(
+        "prune",
+        help="delete ended sessions, used or expired two-factor challenges and idle throttle "
+        "counters (run daily, e.g. from cron)",
+    ).set_defaults(handler=prune)
 
     export = commands.add_parser("export-schema", help="print or write the GraphQL SDL")
     target = export.add_mutually_exclusive_group()

@@ -65,6 +65,14 @@ class DatabaseCounters:
         self.window = settings.throttle_window
 
     async def increment(self, key: str, *, limit: int) -> int:
+        count = await self._increment(key, limit=limit)
+        if count is None and not await ThrottleCounter.exists(key=key):
+            # `bff prune` deleted the idle row between our insert and our UPDATE: start it again.
+            count = await self._increment(key, limit=limit)
+        return limit + 1 if count is None else count
+
+    async def _increment(self, key: str, *, limit: int) -> int | None:
+        """The key's new count, or None when it is over the limit (or its row is gone)."""
         now = datetime.now(UTC)
         stale = now - self.window
         await ThrottleCounter.bulk_create(
@@ -83,7 +91,7 @@ class DatabaseCounters:
         )
         # execute_query_dict fetches: Tortoise's execute_query drops RETURNING rows of an UPDATE.
         rows = await connection.execute_query_dict(query, [stale, now, key, limit, stale])
-        return int(rows[0]["failures"]) if rows else limit + 1
+        return int(rows[0]["failures"]) if rows else None
 
     async def count(self, key: str) -> int:
         counter = await ThrottleCounter.get_or_none(key=key)

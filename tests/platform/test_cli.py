@@ -38,6 +38,7 @@ def test_help_lists_every_command(capsys):
         "serve",
         "migrate",
         "seed-demo",
+        "prune",
         "export-schema",
         "check-config",
         "generate-secrets",
