@@ -71,6 +71,7 @@ class Settings(BaseSettings):
     throttle_max_failures: int = 20
     throttle_window: timedelta = timedelta(minutes=15)
     throttle_max_delay_seconds: float = 2.0
+    register_per_address_per_window: int = 20
 
     internal_api_keys: Annotated[list[SecretStr], NoDecode] = Field(default_factory=list)
     max_cards_per_member: int = 5

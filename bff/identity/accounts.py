@@ -84,9 +84,15 @@ async def register(
     data: Registration,
     transport: SessionTransport,
     user_agent: str | None,
+    client_ip: str,
     settings: Settings,
 ) -> SignIn:
-    """A new ENROLLED member, signed in; terms version and time recorded."""
+    """A new ENROLLED member, signed in; terms version and time recorded.
+
+    Every attempt counts against the client address, successful ones too: each costs a
+    password hash, and EMAIL_TAKEN tells whether an email has an account.
+    """
+    await throttle_for(settings).check(factor=Factor.REGISTRATION, account=None, address=client_ip)
     cleaned = _clean_registration(data)
     user_inputs = tuple(str(value) for value in cleaned.values() if value)
     await validate_new_password(data.password, user_inputs=user_inputs)

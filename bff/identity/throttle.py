@@ -46,6 +46,8 @@ class Factor(StrEnum):
     TOTP = "totp"
     RECOVERY_CODE = "recovery_code"
     CARD_CODE = "card_code"
+    # Every registration attempt counts, successful ones too (per client address only).
+    REGISTRATION = "registration"
 
 
 class CounterStore(Protocol):
@@ -180,6 +182,10 @@ class Throttle:
         self.free_failures = settings.throttle_free_failures
         self.max_failures = min(settings.throttle_max_failures, HARD_MAX_FAILURES)
         self.max_delay = settings.throttle_max_delay_seconds
+        # Factors whose address counter has a limit of its own (no delays below it).
+        self.address_limits: dict[str, int] = {
+            Factor.REGISTRATION: settings.register_per_address_per_window
+        }
         self._key_secret = settings.secret_key.get_secret_value().encode()
 
     def _key(self, factor: str, kind: str, value: str) -> str:
@@ -197,9 +203,16 @@ class Throttle:
             keys.append((key, self.max_failures, self.free_failures))
         if address is not None:
             key = self._key(factor, "address", address_key(address))
-            keys.append(
-                (key, self.max_failures * ADDRESS_ALLOWANCE, self.free_failures * ADDRESS_ALLOWANCE)
-            )
+            if (limit := self.address_limits.get(factor)) is not None:
+                keys.append((key, limit, limit))
+            else:
+                keys.append(
+                    (
+                        key,
+                        self.max_failures * ADDRESS_ALLOWANCE,
+                        self.free_failures * ADDRESS_ALLOWANCE,
+                    )
+                )
         return keys
 
     async def check(self, *, factor: str, account: str | None, address: str | None) -> None:

@@ -105,6 +105,7 @@ class IdentityMutation:
                 data=data,
                 transport=transport_of(input.session_transport),
                 user_agent=user_agent(info),
+                client_ip=info.context.client_ip,
                 settings=info.context.settings,
             )
         except (DomainError, DomainErrors) as error:
