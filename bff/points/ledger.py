@@ -8,6 +8,7 @@ what the lots have left.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -207,20 +208,28 @@ async def earn(
 
 
 async def forfeit_all(*, account: Account, now: datetime) -> int:
-    """Forfeit every point left (pending or available) with one FORFEIT entry; the points."""
+    """Forfeit every point left (pending or available) with a FORFEIT entry per card the lots
+    were earned on, so a card's rows still add up if they ever change owner; the points."""
     await expire_due(account=account, now=now)
-    lots = await account.lots().filter(remaining__gt=0).values_list("id", "remaining")
-    points = sum(int(remaining) for _, remaining in lots)
-    if points:
-        await PointsEntry.create(
-            member_id=account.member_id,
-            card_id=account.card_id,
-            kind=EntryKind.FORFEIT,
-            amount=-points,
-            occurred_at=now,
+    lots = await account.lots().filter(remaining__gt=0).values_list("id", "card_id", "remaining")
+    per_card: dict[int, int] = defaultdict(int)
+    for _, card_id, remaining in lots:
+        per_card[card_id] += remaining
+    if per_card:
+        await PointsEntry.bulk_create(
+            [
+                PointsEntry(
+                    member_id=account.member_id,
+                    card_id=card_id,
+                    kind=EntryKind.FORFEIT,
+                    amount=-points,
+                    occurred_at=now,
+                )
+                for card_id, points in sorted(per_card.items())
+            ]
         )
-        await PointsLot.filter(id__in=[lot_id for lot_id, _ in lots]).update(remaining=0)
-    return points
+        await PointsLot.filter(id__in=[lot_id for lot_id, _, _ in lots]).update(remaining=0)
+    return sum(per_card.values())
 
 
 async def compute_balance(*, account: Account, now: datetime, expiring_soon: timedelta) -> Balance:
