@@ -105,9 +105,12 @@ async def attach_card(
         card.linked_at = now
         card.label = label
         await card.save(update_fields=["member_id", "linked_at", "label"])
-        # Owner attribution only: the amounts stay as recorded.
+        # Owner attribution only: the amounts stay as recorded. A closed account's rows stay
+        # detached: they were never the card's own.
         for model in (Purchase, PointsEntry, PointsLot):
-            await model.filter(card_id=card.id, member_id__isnull=True).update(member_id=member_id)
+            await model.filter(card_id=card.id, member_id__isnull=True, detached=False).update(
+                member_id=member_id
+            )
         events.publish_after_commit(events.points_balance_changed(member_id))
         return card
 

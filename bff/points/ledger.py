@@ -41,12 +41,12 @@ class Account:
     def lots(self) -> QuerySet[PointsLot]:
         if self.member_id is not None:
             return PointsLot.filter(member_id=self.member_id)
-        return PointsLot.filter(card_id=self.card_id, member_id__isnull=True)
+        return PointsLot.filter(card_id=self.card_id, member_id__isnull=True, detached=False)
 
     def entries(self) -> QuerySet[PointsEntry]:
         if self.member_id is not None:
             return PointsEntry.filter(member_id=self.member_id)
-        return PointsEntry.filter(card_id=self.card_id, member_id__isnull=True)
+        return PointsEntry.filter(card_id=self.card_id, member_id__isnull=True, detached=False)
 
     async def lock(self) -> None:
         """Lock the owning row until the transaction ends, so that writers of this account take

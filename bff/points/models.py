@@ -41,6 +41,8 @@ class Purchase(Model):
     points_earned = fields.IntField(default=0)
     points_redeemed = fields.IntField(default=0)
     recorded_at = fields.DatetimeField()
+    # A closed account's row: kept for accounting, never claimed by a later linker of the card.
+    detached = fields.BooleanField(default=False, db_default=False)
 
     card_id: int
     member_id: int | None
@@ -66,6 +68,8 @@ class PointsEntry(Model):
     purchase: fields.ForeignKeyNullableRelation[Purchase] = fields.ForeignKeyField(
         "bff.Purchase", related_name="points_entries", null=True, on_delete=fields.RESTRICT
     )
+    # A closed account's row: kept for accounting, never claimed by a later linker of the card.
+    detached = fields.BooleanField(default=False, db_default=False)
 
     member_id: int | None
     card_id: int | None
@@ -93,6 +97,8 @@ class PointsLot(Model):
     remaining = fields.IntField()
     available_at = fields.DatetimeField()
     expires_at = fields.DatetimeField()
+    # A closed account's row: kept for accounting, never claimed by a later linker of the card.
+    detached = fields.BooleanField(default=False, db_default=False)
 
     member_id: int | None
     card_id: int

@@ -113,7 +113,7 @@ async def close_account(
         # Accounting keeps purchases and points, but no longer knows whose they were.
         await Card.filter(member_id=member.id).update(member_id=None, label=None, linked_at=None)
         for detached in (Purchase, PointsEntry, PointsLot):
-            await detached.filter(member_id=member.id).update(member_id=None)
+            await detached.filter(member_id=member.id).update(member_id=None, detached=True)
     # The member's own counters: by email (passwords) and by member id (codes, cards).
     accounts = [f"member:{member.id}", *([email] if email else [])]
     await throttle_for(settings).forget_accounts(*accounts)

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from bff.offers.models import OfferActivation
-from bff.points.models import EntryKind, PointsEntry, PointsLot
+from bff.points.models import EntryKind, PointsEntry, PointsLot, Purchase
 from tests.cards.test_card_lifecycle import UNLINK
 from tests.cards.test_linking import link
 from tests.factories import signed_in_member
@@ -36,6 +38,15 @@ mutation Close($input: CloseAccountInput!) {
 }
 """
 POINTS = "query { me { points { available pending } } }"
+HISTORY_AND_TRANSACTIONS = """
+query {
+  me {
+    points { available pending }
+    transactions { edges { node { receiptId } } }
+    pointsHistory { edges { node { amount } } }
+  }
+}
+"""
 ACTIVATE_OFFER = """
 mutation A($input: ActivateOfferInput!) {
   activateOffer(input: $input) { offer { id activated } userErrors { code } }
@@ -175,3 +186,29 @@ async def test_the_points_of_a_closed_account_go_to_no_one_who_holds_or_links_it
     entries = await PointsEntry.filter(member_id=stranger_id).values_list("amount", flat=True)
     lots = await PointsLot.filter(member_id=stranger_id).values_list("remaining", flat=True)
     assert sum(entries) == sum(lots) == 0
+
+
+@pytest.mark.parametrize("unlinked_before_closing", [False, True])
+async def test_a_closed_accounts_purchases_stay_detached_when_its_card_is_linked_again(
+    client, unlinked_before_closing
+):
+    """The history of a closed account is nobody's: a member who links one of its cards later,
+    linked or already unlinked when it closed, sees none of its purchases or entries."""
+    _, token = await signed_in_member(password=PASSWORD)
+    number, code = await issue_card(client)
+    card_id = (await link(client, token, number, code))["card"]["id"]
+    await buy(client, number, "500.00")
+    if unlinked_before_closing:
+        await gql(client, UNLINK, {"input": {"cardId": card_id}}, token=token)
+    await gql(client, CLOSE, {"input": {"password": PASSWORD}}, token=token)
+    _, stranger = await signed_in_member()
+    await link(client, stranger, number, code)
+
+    own = await buy(client, number, "70.00")
+    seen = await gql(client, HISTORY_AND_TRANSACTIONS, token=stranger)
+
+    me = seen["data"]["me"]
+    assert [edge["node"]["receiptId"] for edge in me["transactions"]["edges"]] == [own["receiptId"]]
+    assert [edge["node"]["amount"] for edge in me["pointsHistory"]["edges"]] == [7]
+    assert me["points"] == {"available": 0, "pending": 7}
+    assert await Purchase.filter(member_id__isnull=True, detached=True).count() == 1
