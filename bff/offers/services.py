@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Q, Subquery
 from tortoise.queryset import QuerySet
+from tortoise.transactions import in_transaction
 
 from bff.errors import DomainError
 from bff.identity.models import Member, ProgramStatus
@@ -92,16 +92,23 @@ async def create_offer(
 async def activate_offer(*, member: Member, offer_id: int, now: datetime | None = None) -> Offer:
     """Activate an offer the member can see now, once. OFFER_NOT_AVAILABLE otherwise."""
     now = now or datetime.now(UTC)
-    offer = await visible_offers(viewer=Viewer.of(member), now=now).filter(id=offer_id).first()
-    if offer is None:
-        raise DomainError("OFFER_NOT_AVAILABLE", NOT_AVAILABLE, field="offerId")
-    try:
-        await OfferActivation.create(offer_id=offer.id, member_id=member.id, activated_at=now)
-    except IntegrityError:
+    async with in_transaction():
+        # Under the member row lock, like opting out: an exclusive activation is never written
+        # after an opt-out lapsed the member's activations, and the status checked is current.
+        current = await Member.select_for_update().get(id=member.id)
+        visible = visible_offers(viewer=Viewer.of(current), now=now)
+        offer = await visible.filter(id=offer_id).first()
+        if offer is None:
+            raise DomainError("OFFER_NOT_AVAILABLE", NOT_AVAILABLE, field="offerId")
         # Activated before: an activation that lapsed on opting out comes back, others stay.
-        await OfferActivation.filter(
+        revived = await OfferActivation.filter(
             offer_id=offer.id, member_id=member.id, lapsed_at__isnull=False
         ).update(lapsed_at=None, activated_at=now)
+        if not revived:
+            await OfferActivation.bulk_create(
+                [OfferActivation(offer_id=offer.id, member_id=member.id, activated_at=now)],
+                ignore_conflicts=True,
+            )
     return offer
 
 

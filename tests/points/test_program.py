@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from bff.identity.models import ProgramStatus
 from bff.offers.models import OfferActivation
 from bff.points.models import EntryKind, PointsEntry, PointsLot, Purchase
 from tests.cards.test_card_lifecycle import UNLINK
@@ -212,3 +214,23 @@ async def test_a_closed_accounts_purchases_stay_detached_when_its_card_is_linked
     assert [edge["node"]["amount"] for edge in me["pointsHistory"]["edges"]] == [7]
     assert me["points"] == {"available": 0, "pending": 7}
     assert await Purchase.filter(member_id__isnull=True, detached=True).count() == 1
+
+
+async def test_exclusive_offers_activated_while_opting_out_never_stay_active(client):
+    """Activations racing an opt-out take turns with it on the member row: whichever lands,
+    the member ends OPTED_OUT with no live activation of an exclusive offer."""
+    member, token = await signed_in_member(password=PASSWORD)
+    offer_ids = [await create_offer(client, f"VIP {n}", exclusive=True) for n in range(5)]
+
+    await asyncio.gather(
+        opt_out(client, token),
+        *(
+            gql(client, ACTIVATE_OFFER, {"input": {"offerId": offer_id}}, token=token)
+            for offer_id in offer_ids
+        ),
+    )
+
+    await member.refresh_from_db()
+    assert member.program_status is ProgramStatus.OPTED_OUT
+    live = OfferActivation.filter(member_id=member.id, lapsed_at__isnull=True)
+    assert await live.count() == 0
