@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
+from typing import TypeVar
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.models import Model
+
+M = TypeVar("M", bound=Model)
 
 
 def placeholders(client: BaseDBAsyncClient, count: int, *, start: int = 1) -> list[str]:
@@ -24,3 +28,45 @@ def python_time(model: type[Model], field: str, value: object) -> datetime | Non
     """A value read from `model.field` by raw SQL, as the model would hold it."""
     converted: datetime | None = model._meta.fields_map[field].to_python_value(value)  # noqa: SLF001
     return converted
+
+
+async def select_models(
+    model: type[M],
+    *,
+    equal: dict[str, object] | None = None,
+    column_in: tuple[str, Sequence[object]] | None = None,
+    order_by: Sequence[tuple[str, bool]] = (),
+    limit: int | None = None,
+) -> list[M]:
+    """Rows of `model` where each column of `equal` has its value and column_in's column is one
+    of its values, ordered by (column, descending) pairs: the SELECT Tortoise would write for a
+    plain filter, without building the query each time (about 0.5 ms of CPU per loader call)."""
+    meta = model._meta  # noqa: SLF001 (Tortoise's public model metadata)
+    client = meta.db
+    equal = equal or {}
+    columns = [*equal, *([column_in[0]] if column_in else []), *(c for c, _ in order_by)]
+    for column in columns:
+        if column not in meta.fields_db_projection_reverse:
+            raise ValueError(f"{meta.db_table} has no column {column}")
+    values: list[object] = list(equal.values())
+    marks = placeholders(client, len(equal))
+    conditions = [f'"{column}" = {mark}' for column, mark in zip(equal, marks, strict=True)]
+    if column_in is not None:
+        if not column_in[1]:
+            return []
+        in_marks = placeholders(client, len(column_in[1]), start=1 + len(values))
+        conditions.append(f'"{column_in[0]}" IN ({", ".join(in_marks)})')
+        values.extend(column_in[1])
+    sql = f'SELECT * FROM "{meta.db_table}"'  # noqa: S608 (columns checked against the model)
+    if conditions:
+        sql += f" WHERE {' AND '.join(conditions)}"
+    if order_by:
+        sql += " ORDER BY " + ", ".join(
+            f'"{column}" {"DESC" if descending else "ASC"}' for column, descending in order_by
+        )
+    if limit is not None:
+        [limit_mark] = placeholders(client, 1, start=1 + len(values))
+        sql += f" LIMIT {limit_mark}"
+        values.append(limit)
+    rows = await client.execute_query_dict(sql, values)
+    return [model._init_from_db(**row) for row in rows]  # noqa: SLF001 (how Tortoise builds rows)

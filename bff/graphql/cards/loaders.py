@@ -7,11 +7,12 @@ from collections import defaultdict
 from aiodataloader import DataLoader
 
 from bff.cards.models import Card
+from bff.rawsql import select_models
 
 
 class CardByIdLoader(DataLoader[int, Card | None]):
     async def batch_load_fn(self, keys: list[int]) -> list[Card | None]:
-        cards = {card.id: card for card in await Card.filter(id__in=keys)}
+        cards = {card.id: card for card in await select_models(Card, column_in=("id", keys))}
         return [cards.get(key) for key in keys]
 
 
@@ -20,7 +21,10 @@ class CardsByMemberLoader(DataLoader[int, list[Card]]):
 
     async def batch_load_fn(self, keys: list[int]) -> list[list[Card]]:
         by_member: dict[int, list[Card]] = defaultdict(list)
-        for card in await Card.filter(member_id__in=keys).order_by("linked_at", "id"):
+        cards = await select_models(
+            Card, column_in=("member_id", keys), order_by=[("linked_at", False), ("id", False)]
+        )
+        for card in cards:
             if card.member_id is not None:
                 by_member[card.member_id].append(card)
         return [by_member[key] for key in keys]

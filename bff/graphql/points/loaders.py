@@ -11,6 +11,7 @@ from aiodataloader import DataLoader
 from bff.points.ledger import Account, Balance, read_balances, settle_expiries
 from bff.points.models import PointsEntry, Purchase
 from bff.points.paging import keyset_page
+from bff.rawsql import select_models
 from bff.windowed import first_rows_per_group
 
 
@@ -74,6 +75,17 @@ class TransactionsPageByKeyLoader(DataLoader[TransactionsPageKey, list[Purchase]
                 pages[TransactionsPageKey(member_id, card_id, first, None)] = per_card[card_id]
         for key in keys:
             if key in pages:
+                continue
+            if key.after is None:  # a first page: the hot path (dashboards), no query building
+                equal: dict[str, object] = {"member_id": key.member_id}
+                if key.card_id is not None:
+                    equal["card_id"] = key.card_id
+                pages[key] = await select_models(
+                    Purchase,
+                    equal=equal,
+                    order_by=[("occurred_at", True), ("id", True)],
+                    limit=key.first + 1,
+                )
                 continue
             queryset = Purchase.filter(member_id=key.member_id)
             if key.card_id is not None:
