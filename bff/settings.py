@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from datetime import timedelta
 from decimal import Decimal
 from enum import StrEnum
@@ -63,10 +64,13 @@ class Settings(BaseSettings):
     session_absolute_lifetime: timedelta = timedelta(days=30)
     two_factor_challenge_ttl: timedelta = timedelta(minutes=5)
     terms_version: str = "2026-01"
-    password_hashes_in_flight: int = 4
+    # One core fewer than the machine has: hashing never starves the event loop of CPU.
+    password_hashes_in_flight: int = Field(
+        default_factory=lambda: max(1, (os.cpu_count() or 2) - 1), ge=1
+    )
     argon2_time_cost: int = 3
     argon2_memory_cost_kib: int = 65_536
-    argon2_parallelism: int = 4
+    argon2_parallelism: int = 1
     throttle_free_failures: int = 5
     throttle_max_failures: int = 20
     throttle_window: timedelta = timedelta(minutes=15)
