@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -15,6 +14,7 @@ import pytest
 
 from bff.cli import run
 from bff.settings import get_settings
+from tests.net import free_port
 
 
 @pytest.fixture
@@ -110,13 +110,6 @@ def test_check_config_accepts_a_complete_production_configuration(environment, c
     assert capsys.readouterr().out.strip() == "production: ok"
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
 def _wait_until_ready(url: str, server: subprocess.Popen[bytes]) -> None:
     for _ in range(150):
         if server.poll() is not None:
@@ -146,7 +139,7 @@ def test_serve_logs_json_lines_and_shuts_down_gracefully_on_sigterm(tmp_path):
     subprocess.run(  # noqa: S603 (our own command line)
         [*bff, "migrate"], env=env, cwd=tmp_path, check=True, capture_output=True
     )
-    port = _free_port()
+    port = free_port()
     log = tmp_path / "server.log"
     with log.open("wb") as output:
         server = subprocess.Popen(  # noqa: S603 (our own command line)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import os
 import secrets
-import socket
 import sys
 import uuid
 from collections.abc import AsyncIterator
@@ -16,6 +15,7 @@ import httpx
 import pytest
 
 from tests.conftest import INTERNAL_API_KEY
+from tests.net import free_port
 from tests.realtime.wsclient import signed_in_ws
 
 pytestmark = pytest.mark.postgres_only
@@ -49,13 +49,6 @@ mutation ($number: String!, $code: String!) {
 """
 LOGOUT = "mutation { logout { ok } }"
 BALANCE = "subscription { pointsBalanceChanged { pending lifetimeEarned } }"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 @asynccontextmanager
