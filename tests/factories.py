@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import itertools
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
 from argon2 import PasswordHasher
 
+from bff.cards.models import Card
 from bff.identity.models import Member, ProgramStatus, Session, SessionTransport
 from bff.identity.tokens import new_token, token_hash
+from bff.points.models import EntryKind, PointsEntry, Purchase
 
 _counter = itertools.count(1)
 # The cheap argon2id parameters of conftest.make_settings, so logins never need a rehash.
@@ -61,3 +64,29 @@ async def signed_in_member(**member_fields: object) -> tuple[Member, str]:
     """A member and a bearer token for them."""
     member = await create_member(**member_fields)  # type: ignore[arg-type]
     return member, await create_session(member)
+
+
+async def create_purchase(
+    *, member: Member, card: Card, receipt_id: str, total: Decimal, points: int, at: datetime
+) -> Purchase:
+    """A member's purchase and its EARN entry, written directly (no lot, no API)."""
+    purchase = await Purchase.create(
+        receipt_id=receipt_id,
+        request_fingerprint="f",
+        card=card,
+        member=member,
+        store_id="S1",
+        total=total,
+        occurred_at=at,
+        recorded_at=at,
+        points_earned=points,
+    )
+    await PointsEntry.create(
+        member=member,
+        card=card,
+        kind=EntryKind.EARN,
+        amount=points,
+        occurred_at=at,
+        purchase=purchase,
+    )
+    return purchase

@@ -12,7 +12,8 @@ from tortoise import Tortoise, connections
 
 from bff.cards.models import Card
 from bff.identity.models import Member, Session, ThrottleCounter
-from bff.points.models import EntryKind, PointsEntry, Purchase
+from bff.points.models import PointsEntry, Purchase
+from tests.factories import create_purchase
 from tests.graphql_client import gql
 
 PASSWORD = "violet-tractor-orbit-lantern"
@@ -84,19 +85,8 @@ async def test_close_account_leaves_no_personal_data_in_the_database(client):
     await gql(client, PREFS, token=token)
     card = await Card.create(number="4600000000017", code_hash="x", member=member, label="Olga's")
     now = datetime.now(UTC)
-    purchase = await Purchase.create(
-        receipt_id="R-9",
-        request_fingerprint="f",
-        card=card,
-        member=member,
-        store_id="S1",
-        total=Decimal("50.00"),
-        occurred_at=now,
-        recorded_at=now,
-        points_earned=5,
-    )
-    await PointsEntry.create(
-        member=member, card=card, kind=EntryKind.EARN, amount=5, occurred_at=now, purchase=purchase
+    await create_purchase(
+        member=member, card=card, receipt_id="R-9", total=Decimal("50.00"), points=5, at=now
     )
 
     body = await gql(client, CLOSE, {"password": PASSWORD}, token=token)

@@ -6,9 +6,8 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 from bff.cards.models import Card
-from bff.points.models import EntryKind, PointsEntry, Purchase
 from bff.profile.models import ConsentEvent
-from tests.factories import signed_in_member
+from tests.factories import create_purchase, signed_in_member
 from tests.graphql_client import gql
 
 UPDATE_PROFILE = """
@@ -106,19 +105,8 @@ async def test_the_data_export_holds_profile_preferences_cards_purchases_and_led
     member, token = await signed_in_member(email="export@example.com")
     card = await Card.create(number="4600000000017", code_hash="x", member=member, label="Main")
     now = datetime.now(UTC)
-    purchase = await Purchase.create(
-        receipt_id="R-1",
-        request_fingerprint="f",
-        card=card,
-        member=member,
-        store_id="S1",
-        total=Decimal("123.40"),
-        occurred_at=now,
-        points_earned=12,
-        recorded_at=now,
-    )
-    await PointsEntry.create(
-        member=member, card=card, kind=EntryKind.EARN, amount=12, occurred_at=now, purchase=purchase
+    await create_purchase(
+        member=member, card=card, receipt_id="R-1", total=Decimal("123.40"), points=12, at=now
     )
 
     body = await gql(client, EXPORT, token=token)
