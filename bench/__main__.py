@@ -281,7 +281,7 @@ def main() -> int:  # noqa: C901, PLR0912, PLR0915 (one linear script)
 
     started = time.perf_counter()
     asyncio.run(fresh_database(args.admin_url, args.database))
-    from bff.db import migrate  # noqa: PLC0415
+    from bff.db.connection import migrate  # noqa: PLC0415
 
     asyncio.run(migrate(settings))
     print(

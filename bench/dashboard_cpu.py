@@ -20,7 +20,7 @@ import httpx
 from asgi_lifespan import LifespanManager
 
 from bff.app import build_app
-from bff.db import migrate
+from bff.db.connection import migrate
 from tests.conftest import POSTGRES_ADMIN_URL, make_settings
 from tests.test_client_operations import create_offers, member_with
 

@@ -35,11 +35,11 @@ import httpx
 import uvloop
 from websockets.asyncio.client import ClientConnection, connect
 
-from bff.cards.models import Card
-from bff.cards.numbers import check_digit
-from bff.db import close_db, init_db, migrate
+from bff.db.connection import close_db, init_db, migrate
 from bff.identity.models import Member, Session, SessionTransport
 from bff.identity.tokens import new_token, token_hash
+from bff.loyalty.models import Card
+from bff.loyalty.numbers import check_digit
 from bff.settings import Settings
 
 ADMIN_URL = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres")

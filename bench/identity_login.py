@@ -32,7 +32,7 @@ from pathlib import Path
 import asyncpg
 import httpx
 
-from bff.db import close_db, init_db, migrate
+from bff.db.connection import close_db, init_db, migrate
 from bff.identity.models import Member
 from bff.identity.passwords import hash_password
 from bff.settings import Settings

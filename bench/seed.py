@@ -12,8 +12,8 @@ from datetime import UTC, datetime, timedelta
 import asyncpg
 from argon2 import PasswordHasher, Type
 
-from bff.cards.numbers import check_digit
 from bff.identity.tokens import token_hash
+from bff.loyalty.numbers import check_digit
 from bff.settings import Settings
 
 PASSWORD = "bench-password-correct-horse-battery"

@@ -16,7 +16,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Mount, Route, WebSocketRoute
 from tortoise import connections
 
-from bff.db import close_db, init_db
+from bff.db.connection import close_db, init_db
 from bff.events import running_bus
 from bff.graphql.schema import build_schema
 from bff.graphql.view import GraphQLView

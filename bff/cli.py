@@ -51,7 +51,7 @@ def serve(args: argparse.Namespace) -> int:
 
 
 def migrate(_: argparse.Namespace) -> int:
-    from bff.db import migrate as run_migrations  # noqa: PLC0415
+    from bff.db.connection import migrate as run_migrations  # noqa: PLC0415
 
     asyncio.run(run_migrations(get_settings()))
     print("migrations applied")
@@ -67,7 +67,7 @@ def seed_demo(args: argparse.Namespace) -> int:
 
 
 async def _prune(settings: Settings) -> str:
-    from bff.db import close_db, init_db  # noqa: PLC0415
+    from bff.db.connection import close_db, init_db  # noqa: PLC0415
     from bff.identity.prune import prune as run_prune  # noqa: PLC0415
 
     await init_db(settings)

@@ -14,15 +14,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-from bff.cards.codes import code_hash
-from bff.cards.models import Card, CardStatus
-from bff.cards.numbers import check_digit, generate_number
-from bff.db import close_db, init_db
+from bff.db.connection import close_db, init_db
 from bff.identity.models import Member
 from bff.identity.passwords import hash_password, password_problem
+from bff.loyalty.codes import code_hash
+from bff.loyalty.ledger import points_for_total, portions
+from bff.loyalty.models import Card, CardStatus, EntryKind, PointsEntry, PointsLot, Purchase
+from bff.loyalty.numbers import check_digit, generate_number
 from bff.offers.models import Offer
-from bff.points.ledger import points_for_total, portions
-from bff.points.models import EntryKind, PointsEntry, PointsLot, Purchase
 from bff.profile.models import Preferences
 from bff.settings import Settings
 

@@ -20,7 +20,7 @@ from starlette.applications import Starlette
 from tortoise import Tortoise, connections
 
 from bff.app import build_app
-from bff.db import migrate
+from bff.db.connection import migrate
 from bff.settings import Settings
 
 INTERNAL_API_KEY = "test-internal-api-key"

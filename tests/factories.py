@@ -8,10 +8,9 @@ from decimal import Decimal
 
 from argon2 import PasswordHasher
 
-from bff.cards.models import Card
 from bff.identity.models import Member, ProgramStatus, Session, SessionTransport
 from bff.identity.tokens import new_token, token_hash
-from bff.points.models import EntryKind, PointsEntry, Purchase
+from bff.loyalty.models import Card, EntryKind, PointsEntry, Purchase
 
 _counter = itertools.count(1)
 # The cheap argon2id parameters of conftest.make_settings, so logins never need a rehash.

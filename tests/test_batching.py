@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from bff.graphql.relay import to_global_id
+from bff.loyalty.models import PointsEntry, Purchase
 from bff.offers.models import Offer
-from bff.points.models import PointsEntry, Purchase
 from tests.graphql_client import gql
 from tests.sql_counter import gql_with_statements
 from tests.test_client_operations import create_offers, member_with

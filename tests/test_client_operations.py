@@ -12,14 +12,13 @@ from typing import Any
 import pytest
 from graphql import parse, validate
 
-from bff.cards.models import Card, CardStatus
-from bff.cards.numbers import check_digit
 from bff.graphql.persisted import client_operation, client_operation_files
 from bff.graphql.relay import to_global_id
 from bff.graphql.schema import build_schema
 from bff.identity.models import Member
+from bff.loyalty.models import Card, CardStatus, EntryKind, PointsEntry, PointsLot, Purchase
+from bff.loyalty.numbers import check_digit
 from bff.offers.models import Offer, OfferActivation
-from bff.points.models import EntryKind, PointsEntry, PointsLot, Purchase
 from bff.profile.models import Preferences
 from tests.factories import signed_in_member
 from tests.sql_counter import gql_with_statements

@@ -4,20 +4,21 @@ from __future__ import annotations
 
 from functools import cached_property
 
-from bff.graphql.cards.loaders import CardByIdLoader, CardsByMemberLoader
 from bff.graphql.identity.loaders import LiveSessionsByMemberIdLoader, PreferencesByMemberIdLoader
-from bff.graphql.offers.loaders import (
-    OfferActivatedByMemberAndOfferLoader,
-    OfferByIdLoader,
-    OffersPageByKeyLoader,
-    VisibleOfferByViewerAndIdLoader,
-)
-from bff.graphql.points.loaders import (
+from bff.graphql.loyalty.loaders import (
+    CardByIdLoader,
+    CardsByMemberLoader,
     EntriesPageByKeyLoader,
     PointsBalanceByMemberLoader,
     PointsEntryByIdLoader,
     PurchaseByIdLoader,
     TransactionsPageByKeyLoader,
+)
+from bff.graphql.offers.loaders import (
+    OfferActivatedByMemberAndOfferLoader,
+    OfferByIdLoader,
+    OffersPageByKeyLoader,
+    VisibleOfferByViewerAndIdLoader,
 )
 
 

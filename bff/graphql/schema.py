@@ -16,16 +16,15 @@ from strawberry.extensions import (
 )
 from strawberry.schema.config import StrawberryConfig
 
-from bff.graphql.cards.mutations import CardsMutation
 from bff.graphql.errors import MaskUnexpectedErrors, log_errors
 from bff.graphql.identity.mutations import IdentityMutation
 from bff.graphql.identity.queries import IdentityQuery
 from bff.graphql.limits import max_directives_rule
+from bff.graphql.loyalty.mutations import CardsMutation, ProgramMutation
 from bff.graphql.node import NodeQuery
 from bff.graphql.offers.mutations import OffersMutation
 from bff.graphql.offers.queries import OffersQuery
 from bff.graphql.persisted import persisted_queries
-from bff.graphql.points.mutations import ProgramMutation
 from bff.graphql.profile.mutations import ProfileMutation
 from bff.graphql.realtime.subscriptions import Subscription
 from bff.graphql.realtime.transport import OneTransportPerOperationType

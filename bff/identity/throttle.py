@@ -20,10 +20,10 @@ from typing import TYPE_CHECKING, Protocol
 from tortoise import connections
 from tortoise.expressions import F
 
+from bff.db.sql import placeholders
 from bff.errors import DomainError
 from bff.identity.models import ThrottleCounter
 from bff.identity.tokens import text_bytes
-from bff.rawsql import placeholders
 from bff.redis_clients import shared_redis
 
 if TYPE_CHECKING:

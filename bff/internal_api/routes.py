@@ -12,14 +12,14 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from bff.cards.numbers import normalize_number
-from bff.cards.services import issue_card
 from bff.errors import DomainError
 from bff.graphql.relay import to_global_id
 from bff.internal_api.schemas import CardBody, OfferBody, PurchaseBody
 from bff.json_text import json_problem
+from bff.loyalty.cards import issue_card
+from bff.loyalty.numbers import normalize_number
+from bff.loyalty.purchases import PurchaseRequest, record_purchase
 from bff.offers.services import create_offer
-from bff.points.purchases import PurchaseRequest, record_purchase
 from bff.settings import Settings
 
 B = TypeVar("B", bound=BaseModel)

@@ -9,10 +9,10 @@ from tortoise.expressions import Q, Subquery
 from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
+from bff.db.paging import keyset_page
 from bff.errors import DomainError
 from bff.identity.models import Member, ProgramStatus
 from bff.offers.models import Offer, OfferActivation
-from bff.points.paging import keyset_page
 
 NOT_AVAILABLE = "This offer is not available to you now."
 

@@ -5,9 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from bff.cards.models import Card
 from bff.identity.models import Member, Session
-from bff.points.models import PointsEntry, Purchase
+from bff.loyalty.models import Card, PointsEntry, Purchase
 from bff.profile.models import ConsentEvent, Preferences
 
 EXPORT_FORMAT_VERSION = 1

@@ -8,14 +8,13 @@ from datetime import UTC, datetime
 from tortoise.transactions import in_transaction
 
 import bff.events
-from bff.cards.models import Card
 from bff.identity.accounts import confirm_password
 from bff.identity.models import Member, RecoveryCode, Session, TwoFactorChallenge
 from bff.identity.throttle import throttle_for
 from bff.identity.validation import clean_member_fields
+from bff.loyalty.ledger import Account, forfeit_all
+from bff.loyalty.models import Card, PointsEntry, PointsLot, Purchase
 from bff.offers.models import Offer, OfferActivation
-from bff.points.ledger import Account, forfeit_all
-from bff.points.models import PointsEntry, PointsLot, Purchase
 from bff.profile.models import Channel, ConsentEvent, Preferences
 from bff.settings import Settings
 

@@ -12,7 +12,7 @@ import pytest
 from asgi_lifespan import LifespanManager
 
 from bff.app import build_app
-from bff.db import init_db
+from bff.db.connection import init_db
 from bff.errors import DomainError
 from bff.identity.models import ThrottleCounter
 from bff.identity.throttle import (

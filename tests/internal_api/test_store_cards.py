@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from bff.cards.models import Card
-from bff.cards.numbers import is_valid_number
 from bff.internal_api.routes import api_key_is_valid
+from bff.loyalty.models import Card
+from bff.loyalty.numbers import is_valid_number
 from tests.factories import signed_in_member
-from tests.points.store import STORE_HEADERS, store_post
+from tests.loyalty.store import STORE_HEADERS, store_post
 
 
 async def test_a_card_without_number_gets_a_valid_generated_number_and_code(client):

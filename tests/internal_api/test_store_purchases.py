@@ -6,9 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bff.cards.models import Card, CardStatus
-from bff.points.models import EntryKind, PointsEntry, PointsLot, Purchase
-from tests.points.store import STORE_HEADERS, buy, issue_card, receipt, store_post
+from bff.loyalty.models import Card, CardStatus, EntryKind, PointsEntry, PointsLot, Purchase
+from tests.loyalty.store import STORE_HEADERS, buy, issue_card, receipt, store_post
 
 
 async def test_a_purchase_earns_one_point_per_full_ten_units(client):

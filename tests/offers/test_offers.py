@@ -10,7 +10,7 @@ from bff.identity.models import ProgramStatus
 from bff.offers.models import OfferActivation
 from tests.factories import signed_in_member
 from tests.graphql_client import gql
-from tests.points.store import store_post
+from tests.loyalty.store import store_post
 
 PUBLIC_OFFERS = """
 query Offers($first: Int, $after: String) {

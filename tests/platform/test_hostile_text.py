@@ -12,8 +12,8 @@ from urllib.parse import urlencode
 
 import pytest
 
-from bff.cards.models import Card
 from bff.identity.models import Member
+from bff.loyalty.models import Card
 from bff.offers.models import Offer
 from tests.conftest import INTERNAL_API_KEY
 from tests.factories import signed_in_member

@@ -10,9 +10,8 @@ import asyncpg
 import pytest
 from tortoise import Tortoise, connections
 
-from bff.cards.models import Card
 from bff.identity.models import Member, Session, ThrottleCounter
-from bff.points.models import PointsEntry, Purchase
+from bff.loyalty.models import Card, PointsEntry, Purchase
 from tests.factories import create_purchase
 from tests.graphql_client import gql
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from bff.cards.models import Card
+from bff.loyalty.models import Card
 from bff.profile.models import ConsentEvent
 from tests.factories import create_purchase, signed_in_member
 from tests.graphql_client import gql

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.factories import signed_in_member
-from tests.points.store import buy
+from tests.loyalty.store import buy
 from tests.realtime.test_subscriptions import linked_card
 
 NODE_CLIENT = Path(__file__).resolve().parents[2] / "clients" / "node-ws"

@@ -10,18 +10,17 @@ import pytest
 from websockets.exceptions import InvalidStatus
 
 from bff import events
-from bff.cards.models import Card, CardStatus
-from bff.cards.services import attach_card, set_card_status
 from bff.graphql.schema import build_schema
 from bff.graphql.view import GraphQLView
 from bff.identity.models import Member, Session
 from bff.identity.sessions import cookie_name
 from bff.identity.tokens import token_hash
-from bff.points.models import EntryKind, PointsEntry, PointsLot
+from bff.loyalty.cards import attach_card, set_card_status
+from bff.loyalty.models import Card, CardStatus, EntryKind, PointsEntry, PointsLot
 from tests.conftest import make_settings
 from tests.factories import signed_in_member
 from tests.graphql_client import gql
-from tests.points.store import buy, issue_card
+from tests.loyalty.store import buy, issue_card
 from tests.realtime.conftest import serving
 from tests.realtime.wsclient import graphql_ws, signed_in_ws
 

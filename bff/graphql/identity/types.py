@@ -11,7 +11,7 @@ from strawberry.scalars import JSON
 
 from bff.graphql.context import Info
 from bff.graphql.errors import UserError
-from bff.graphql.points.member_fields import MemberLoyaltyFields
+from bff.graphql.loyalty.member_fields import MemberLoyaltyFields
 from bff.graphql.profile.types import Preferences
 from bff.graphql.relay import Node, to_global_id
 from bff.identity import models

@@ -8,10 +8,9 @@ from contextlib import aclosing
 import strawberry
 
 from bff.events import EventKind
-from bff.graphql.cards.types import Card
 from bff.graphql.context import Info
-from bff.graphql.points.loaders import BalanceKey
-from bff.graphql.points.types import PointsBalance
+from bff.graphql.loyalty.loaders import BalanceKey
+from bff.graphql.loyalty.types import Card, PointsBalance
 from bff.graphql.realtime.streams import member_events
 
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime, timedelta
 
-from bff.cards.models import Card
-from tests.cards.test_linking import link
+from bff.loyalty.models import Card
 from tests.factories import signed_in_member
 from tests.graphql_client import gql
-from tests.points.store import buy, issue_card, receipt, store_post
+from tests.loyalty.store import buy, issue_card, receipt, store_post
+from tests.loyalty.test_linking import link
 
 DEACTIVATE = """
 mutation Off($input: CardIdInput!) {

@@ -12,14 +12,13 @@ from decimal import Decimal
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bff.cards.models import Card
-from bff.cards.services import attach_card, issue_card, unlink_card
 from bff.errors import DomainError
 from bff.identity.models import Member
-from bff.points.ledger import Account, read_balance
-from bff.points.models import EntryKind, PointsEntry, PointsLot
-from bff.points.program import join_program, leave_program
-from bff.points.purchases import PurchaseRequest, record_purchase
+from bff.loyalty.cards import attach_card, issue_card, unlink_card
+from bff.loyalty.ledger import Account, read_balance
+from bff.loyalty.models import Card, EntryKind, PointsEntry, PointsLot
+from bff.loyalty.program import join_program, leave_program
+from bff.loyalty.purchases import PurchaseRequest, record_purchase
 from tests.conftest import empty_tables
 from tests.factories import create_member
 

@@ -11,10 +11,9 @@ from decimal import Decimal
 from tortoise.exceptions import IntegrityError
 
 from bff import events
-from bff.cards.models import Card, CardStatus
 from bff.errors import DomainError
-from bff.points import ledger
-from bff.points.models import Purchase
+from bff.loyalty import ledger
+from bff.loyalty.models import Card, CardStatus, Purchase
 from bff.settings import Settings
 
 

@@ -1,4 +1,4 @@
-"""Loaders of the ledger: purchases, pages of transactions and entries, balances."""
+"""Loaders of cards: by id, and the cards a member has linked."""
 
 from __future__ import annotations
 
@@ -8,11 +8,31 @@ from datetime import UTC, datetime, timedelta
 
 from aiodataloader import DataLoader
 
-from bff.points.ledger import Account, Balance, read_balances, settle_expiries
-from bff.points.models import PointsEntry, Purchase
-from bff.points.paging import keyset_page
-from bff.rawsql import select_models
-from bff.windowed import first_rows_per_group
+from bff.db.paging import keyset_page
+from bff.db.sql import select_models
+from bff.db.windowed import first_rows_per_group
+from bff.loyalty.ledger import Account, Balance, read_balances, settle_expiries
+from bff.loyalty.models import Card, PointsEntry, Purchase
+
+
+class CardByIdLoader(DataLoader[int, Card | None]):
+    async def batch_load_fn(self, keys: list[int]) -> list[Card | None]:
+        cards = {card.id: card for card in await select_models(Card, column_in=("id", keys))}
+        return [cards.get(key) for key in keys]
+
+
+class CardsByMemberLoader(DataLoader[int, list[Card]]):
+    """A member's linked cards, in the order they were linked."""
+
+    async def batch_load_fn(self, keys: list[int]) -> list[list[Card]]:
+        by_member: dict[int, list[Card]] = defaultdict(list)
+        cards = await select_models(
+            Card, column_in=("member_id", keys), order_by=[("linked_at", False), ("id", False)]
+        )
+        for card in cards:
+            if card.member_id is not None:
+                by_member[card.member_id].append(card)
+        return [by_member[key] for key in keys]
 
 
 @dataclass(frozen=True)

@@ -12,8 +12,8 @@ from bff.settings import Settings, get_settings
 MODEL_MODULES = [
     "bff.identity.models",
     "bff.profile.models",
-    "bff.cards.models",
-    "bff.points.models",
+    "bff.loyalty.models",
+    "bff.loyalty.models",
     "bff.offers.models",
 ]
 
@@ -30,7 +30,7 @@ def tortoise_config(settings: Settings) -> dict[str, Any]:
             "bff": {
                 "models": MODEL_MODULES,
                 "default_connection": "default",
-                "migrations": "bff.migrations",
+                "migrations": "bff.db.migrations",
             }
         },
         "use_tz": True,

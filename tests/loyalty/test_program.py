@@ -8,14 +8,14 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bff.identity.models import ProgramStatus
+from bff.loyalty.models import EntryKind, PointsEntry, PointsLot, Purchase
 from bff.offers.models import OfferActivation
-from bff.points.models import EntryKind, PointsEntry, PointsLot, Purchase
-from tests.cards.test_card_lifecycle import UNLINK
-from tests.cards.test_linking import link
 from tests.factories import signed_in_member
 from tests.graphql_client import gql
+from tests.loyalty.store import buy, issue_card, receipt, store_post
+from tests.loyalty.test_card_lifecycle import UNLINK
+from tests.loyalty.test_linking import link
 from tests.offers.test_offers import create_offer
-from tests.points.store import buy, issue_card, receipt, store_post
 
 PASSWORD = "correct horse battery staple 42"
 OPT_OUT = """

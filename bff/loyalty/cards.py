@@ -8,14 +8,13 @@ from datetime import UTC, datetime
 from tortoise.exceptions import IntegrityError
 
 from bff import events
-from bff.cards.codes import code_hash, code_matches, generate_code, is_valid_code
-from bff.cards.models import Card, CardStatus
-from bff.cards.numbers import generate_number, normalize_number
 from bff.errors import DomainError
 from bff.identity.models import Member, ProgramStatus
 from bff.identity.throttle import Factor, throttle_for
 from bff.identity.validation import clean_text
-from bff.points.models import PointsEntry, PointsLot, Purchase
+from bff.loyalty.codes import code_hash, code_matches, generate_code, is_valid_code
+from bff.loyalty.models import Card, CardStatus, PointsEntry, PointsLot, Purchase
+from bff.loyalty.numbers import generate_number, normalize_number
 from bff.settings import Settings
 
 MAX_LABEL_LENGTH = 60

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import strawberry
 
-from bff.cards import services
-from bff.cards.models import CardStatus as CardStatusModel
 from bff.errors import DomainError
-from bff.graphql.cards.types import Card, CardPayload
 from bff.graphql.context import Info
 from bff.graphql.errors import user_error
 from bff.graphql.identity.types import Member, MemberPayload
+from bff.graphql.loyalty.types import Card, CardPayload
 from bff.graphql.relay import expect_global_id
+from bff.loyalty import cards as services
+from bff.loyalty import program
+from bff.loyalty.models import CardStatus as CardStatusModel
 
 
 @strawberry.input
@@ -70,6 +71,42 @@ class CardsMutation:
         try:
             pk = expect_global_id(input.card_id, "Card", field="cardId")
             await services.unlink_card(member_id=member.id, card_id=pk)
+        except DomainError as error:
+            return MemberPayload(member=None, user_errors=[user_error(error)])
+        return MemberPayload(member=Member.from_model(member), user_errors=[])
+
+
+@strawberry.input
+class JoinProgramInput:
+    accept_rules: bool
+
+
+@strawberry.input
+class OptOutInput:
+    password: str
+
+
+@strawberry.type
+class ProgramMutation:
+    @strawberry.mutation
+    async def join_program(self, info: Info, input: JoinProgramInput) -> MemberPayload:  # noqa: A002 (contract)
+        member = await info.context.require_member()
+        try:
+            await program.join_program(member=member, accept_rules=input.accept_rules)
+        except DomainError as error:
+            return MemberPayload(member=None, user_errors=[user_error(error)])
+        return MemberPayload(member=Member.from_model(member), user_errors=[])
+
+    @strawberry.mutation
+    async def opt_out(self, info: Info, input: OptOutInput) -> MemberPayload:  # noqa: A002 (contract)
+        member = await info.context.require_member()
+        try:
+            await program.opt_out(
+                member=member,
+                password=input.password,
+                client_ip=info.context.client_ip,
+                settings=info.context.settings,
+            )
         except DomainError as error:
             return MemberPayload(member=None, user_errors=[user_error(error)])
         return MemberPayload(member=Member.from_model(member), user_errors=[])

@@ -7,10 +7,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bff.points.models import EntryKind, PointsEntry, PointsLot, Purchase
-from tests.cards.test_linking import link
+from bff.loyalty.models import EntryKind, PointsEntry, PointsLot, Purchase
 from tests.factories import signed_in_member
-from tests.points.store import buy, issue_card, receipt, store_post
+from tests.loyalty.store import buy, issue_card, receipt, store_post
+from tests.loyalty.test_linking import link
 
 TILLS = 20
 

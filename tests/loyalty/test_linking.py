@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 
 from bff.identity.models import ProgramStatus
-from bff.points.models import PointsEntry, PointsLot, Purchase
+from bff.loyalty.models import PointsEntry, PointsLot, Purchase
 from tests.factories import signed_in_member
 from tests.graphql_client import gql
-from tests.points.store import buy, issue_card
+from tests.loyalty.store import buy, issue_card
 
 LINK_CARD = """
 mutation Link($input: LinkCardInput!) {

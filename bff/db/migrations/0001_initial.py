@@ -1,8 +1,8 @@
 from tortoise import migrations
 from tortoise.migrations import operations as ops
-from bff.cards.models import CardStatus
+from bff.loyalty.models import CardStatus
 from bff.identity.models import ProgramStatus, SessionTransport
-from bff.points.models import EntryKind
+from bff.loyalty.models import EntryKind
 from bff.profile.models import Channel
 from tortoise.fields.base import OnDelete
 from tortoise import fields

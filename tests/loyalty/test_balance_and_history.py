@@ -9,13 +9,13 @@ from decimal import Decimal
 
 import pytest
 
-from bff.points.models import EntryKind, PointsEntry, PointsLot
-from bff.points.purchases import PurchaseRequest, record_purchase
-from tests.cards.test_card_lifecycle import UNLINK
-from tests.cards.test_linking import link
+from bff.loyalty.models import EntryKind, PointsEntry, PointsLot
+from bff.loyalty.purchases import PurchaseRequest, record_purchase
 from tests.factories import signed_in_member
 from tests.graphql_client import gql
-from tests.points.store import buy, issue_card
+from tests.loyalty.store import buy, issue_card
+from tests.loyalty.test_card_lifecycle import UNLINK
+from tests.loyalty.test_linking import link
 
 POINTS = """
 query {

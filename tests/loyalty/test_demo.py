@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from bff.demo import DEMO_EMAIL, UNLINKED_CARD_CODE, UNLINKED_CARD_NUMBER, load_demo
 from bff.identity.models import Member
-from bff.points.models import PointsEntry
-from tests.cards.test_linking import link
+from bff.loyalty.models import PointsEntry
 from tests.factories import create_session, signed_in_member
 from tests.graphql_client import gql
+from tests.loyalty.test_linking import link
 
 DEMO = """
 query {

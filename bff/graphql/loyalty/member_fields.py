@@ -4,11 +4,17 @@ from __future__ import annotations
 
 import strawberry
 
-from bff.graphql.cards.types import Card, own_card_pk, transactions_connection
 from bff.graphql.context import Info
+from bff.graphql.loyalty.loaders import BalanceKey, EntriesPageKey
+from bff.graphql.loyalty.types import (
+    Card,
+    PointsBalance,
+    PointsEntry,
+    Transaction,
+    own_card_pk,
+    transactions_connection,
+)
 from bff.graphql.offers.types import Offer, offers_connection
-from bff.graphql.points.loaders import BalanceKey, EntriesPageKey
-from bff.graphql.points.types import PointsBalance, PointsEntry, Transaction
 from bff.graphql.relay import (
     Connection,
     build_connection,

@@ -1,4 +1,5 @@
-"""Purchases and the append-only points ledger with its earning lots."""
+"""Loyalty: cards issued by the stores and linked by members, purchases, and the append-only
+points ledger with its earning lots."""
 
 from __future__ import annotations
 
@@ -9,8 +10,32 @@ from tortoise import fields
 from tortoise.models import Model
 
 if TYPE_CHECKING:
-    from bff.cards.models import Card
     from bff.identity.models import Member
+
+
+class CardStatus(StrEnum):
+    ACTIVE = "ACTIVE"
+    INACTIVE = "INACTIVE"
+
+
+class Card(Model):
+    id = fields.BigIntField(primary_key=True)
+    number = fields.CharField(max_length=13, unique=True)
+    # Keyed hash of the printed 6-digit verification code (see loyalty.codes).
+    code_hash = fields.CharField(max_length=64)
+    member: fields.ForeignKeyNullableRelation[Member] = fields.ForeignKeyField(
+        "bff.Member", related_name="cards", null=True, on_delete=fields.SET_NULL
+    )
+    label = fields.CharField(max_length=60, null=True)
+    status = fields.CharEnumField(CardStatus, default=CardStatus.ACTIVE)
+    linked_at = fields.DatetimeField(null=True)
+    last_used_at = fields.DatetimeField(null=True)
+    issued_at = fields.DatetimeField(auto_now_add=True)
+
+    member_id: int | None
+
+    class Meta:
+        table = "card"
 
 
 class EntryKind(StrEnum):

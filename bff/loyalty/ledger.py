@@ -18,11 +18,10 @@ from tortoise.functions import Sum
 from tortoise.queryset import QuerySet
 
 from bff import events
-from bff.cards.models import Card
+from bff.db.sql import db_time, placeholders, python_time
 from bff.errors import DomainError
 from bff.identity.models import Member
-from bff.points.models import EntryKind, PointsEntry, PointsLot, Purchase
-from bff.rawsql import db_time, placeholders, python_time
+from bff.loyalty.models import Card, EntryKind, PointsEntry, PointsLot, Purchase
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from typing import TypeVar
 
 from tortoise.models import Model
 
-from bff.rawsql import placeholders
+from bff.db.sql import placeholders
 
 M = TypeVar("M", bound=Model)
 

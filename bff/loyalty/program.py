@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from bff import events
-from bff.cards.models import Card
 from bff.errors import DomainError
 from bff.identity.accounts import confirm_password
 from bff.identity.models import Member, ProgramStatus
+from bff.loyalty.ledger import Account, forfeit_all
+from bff.loyalty.models import Card
 from bff.offers.services import lapse_exclusive_activations
-from bff.points.ledger import Account, forfeit_all
 from bff.settings import Settings
 
 

@@ -1,0 +1,1 @@
+"""Database plumbing: connection and migrations, hand-written SQL, keyset paging."""
