@@ -1,12 +1,46 @@
-"""The one exception type domain code raises for expected failures."""
+"""Expected failures: one `ErrorCode` for every surface, and the exceptions that carry it."""
 
 from __future__ import annotations
 
+from enum import StrEnum
+
+
+class ErrorCode(StrEnum):
+    """Why an expected failure happened. Each surface (GraphQL `ErrorCode`, the internal API's
+    HTTP statuses) maps the subset its callers can reach."""
+
+    INVALID_INPUT = "INVALID_INPUT"
+    NOT_FOUND = "NOT_FOUND"
+    # Identity
+    EMAIL_TAKEN = "EMAIL_TAKEN"
+    WEAK_PASSWORD = "WEAK_PASSWORD"  # noqa: S105 (an error code)
+    TERMS_NOT_ACCEPTED = "TERMS_NOT_ACCEPTED"
+    INVALID_CREDENTIALS = "INVALID_CREDENTIALS"
+    TOO_MANY_ATTEMPTS = "TOO_MANY_ATTEMPTS"
+    INVALID_CODE = "INVALID_CODE"
+    TWO_FACTOR_ALREADY_ENABLED = "TWO_FACTOR_ALREADY_ENABLED"
+    TWO_FACTOR_NOT_ENABLED = "TWO_FACTOR_NOT_ENABLED"
+    MEMBER_NOT_FOUND = "MEMBER_NOT_FOUND"
+    # Loyalty
+    CARD_INVALID_NUMBER = "CARD_INVALID_NUMBER"
+    CARD_NOT_FOUND = "CARD_NOT_FOUND"
+    CARD_ALREADY_LINKED = "CARD_ALREADY_LINKED"
+    CARD_LIMIT_REACHED = "CARD_LIMIT_REACHED"
+    CARD_EXISTS = "CARD_EXISTS"
+    CARD_INACTIVE = "CARD_INACTIVE"
+    CARDS_STILL_LINKED = "CARDS_STILL_LINKED"
+    NOT_ENROLLED = "NOT_ENROLLED"
+    ALREADY_ENROLLED = "ALREADY_ENROLLED"
+    INSUFFICIENT_POINTS = "INSUFFICIENT_POINTS"
+    IDEMPOTENCY_CONFLICT = "IDEMPOTENCY_CONFLICT"
+    # Offers
+    OFFER_NOT_AVAILABLE = "OFFER_NOT_AVAILABLE"
+
 
 class DomainError(Exception):
-    """An expected failure: `code` is an `ErrorCode` name, `field` the input field at fault."""
+    """An expected failure: its `code`, a message for people, and the input field at fault."""
 
-    def __init__(self, code: str, message: str, *, field: str | None = None) -> None:
+    def __init__(self, code: ErrorCode, message: str, *, field: str | None = None) -> None:
         super().__init__(message)
         self.code = code
         self.message = message

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bff.graphql.relay import to_global_id
+from bff.ids import to_global_id
 from bff.loyalty.models import PointsEntry, Purchase
 from bff.offers.models import Offer
 from tests.graphql_client import gql

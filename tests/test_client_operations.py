@@ -13,9 +13,9 @@ import pytest
 from graphql import parse, validate
 
 from bff.graphql.persisted import client_operation, client_operation_files
-from bff.graphql.relay import to_global_id
 from bff.graphql.schema import build_schema
 from bff.identity.models import Member
+from bff.ids import to_global_id
 from bff.loyalty.models import Card, CardStatus, EntryKind, PointsEntry, PointsLot, Purchase
 from bff.loyalty.numbers import check_digit
 from bff.offers.models import Offer, OfferActivation

@@ -9,7 +9,7 @@ from tortoise.expressions import Q
 from tortoise.models import Model
 from tortoise.queryset import QuerySet
 
-from bff.errors import DomainError
+from bff.errors import DomainError, ErrorCode
 
 M = TypeVar("M", bound=Model)
 _MAX_BIGINT = 2**63 - 1
@@ -25,7 +25,7 @@ def cursor_position(after: tuple[str, int]) -> tuple[datetime, int]:
     except (ValueError, OverflowError):
         in_utc = None
     if in_utc is None or not 0 <= pk <= _MAX_BIGINT:
-        raise DomainError("INVALID_INPUT", "This cursor is not valid.", field="after")
+        raise DomainError(ErrorCode.INVALID_INPUT, "This cursor is not valid.", field="after")
     return in_utc, pk
 
 

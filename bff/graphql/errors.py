@@ -20,8 +20,10 @@ if TYPE_CHECKING:
 logger = logging.getLogger("bff.graphql")
 
 
-@strawberry.enum
-class ErrorCode(Enum):
+@strawberry.enum(name="ErrorCode")
+class GraphQLErrorCode(Enum):
+    """The codes of `userErrors`: the subset of the domain's `ErrorCode` that GraphQL reaches."""
+
     INVALID_INPUT = "INVALID_INPUT"
     EMAIL_TAKEN = "EMAIL_TAKEN"
     WEAK_PASSWORD = "WEAK_PASSWORD"  # noqa: S105 (an error code)
@@ -55,14 +57,14 @@ class UserError:
             "null when no single field is."
         )
     )
-    code: ErrorCode
+    code: GraphQLErrorCode
     message: str
 
 
 def user_error(error: DomainError, *, input_name: str = "input") -> UserError:
     """The client-facing form of a domain error; field paths are prefixed with the argument."""
     path = [input_name, error.field] if error.field else None
-    return UserError(field=path, code=ErrorCode(error.code), message=error.message)
+    return UserError(field=path, code=GraphQLErrorCode[error.code.name], message=error.message)
 
 
 def user_errors(errors: Sequence[DomainError], *, input_name: str = "input") -> list[UserError]:

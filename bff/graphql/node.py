@@ -7,7 +7,8 @@ from collections.abc import Awaitable, Callable
 import strawberry
 
 from bff.graphql.context import Info
-from bff.graphql.relay import Node, from_global_id
+from bff.graphql.relay import Node
+from bff.ids import from_global_id
 
 # type name -> resolver(info, pk) returning the node, or None when the caller may not see it.
 NodeResolver = Callable[[Info, int], Awaitable[Node | None]]

@@ -12,37 +12,15 @@ from typing import Generic, TypeVar
 
 import strawberry
 
-from bff.errors import DomainError
+from bff.errors import DomainError, ErrorCode
+from bff.ids import to_global_id
 
 T = TypeVar("T")
-# Primary keys are BIGINT: a larger number names no row, and the databases refuse to compare it.
-MAX_PRIMARY_KEY = 2**63 - 1
 
 
-def to_global_id(type_name: str, pk: int) -> strawberry.ID:
-    raw = f"{type_name}:{pk}".encode()
-    return strawberry.ID(base64.urlsafe_b64encode(raw).decode().rstrip("="))
-
-
-def from_global_id(global_id: str) -> tuple[str, int] | None:
-    """(type name, primary key) of a global id, or None when it is not one of ours."""
-    try:
-        padded = global_id + "=" * (-len(global_id) % 4)
-        type_name, _, pk = base64.urlsafe_b64decode(padded.encode()).decode().partition(":")
-        number = int(pk)
-    except (ValueError, binascii.Error, UnicodeError):
-        return None
-    if not type_name or not 0 < number <= MAX_PRIMARY_KEY or str(number) != pk:
-        return None
-    return type_name, number
-
-
-def expect_global_id(global_id: str, type_name: str, *, field: str) -> int:
-    """The primary key of a global id of `type_name`; NOT_FOUND for anything else."""
-    decoded = from_global_id(global_id)
-    if decoded is None or decoded[0] != type_name:
-        raise DomainError("NOT_FOUND", f"No {type_name.lower()} has this id.", field=field)
-    return decoded[1]
+def node_id(type_name: str, pk: int) -> strawberry.ID:
+    """The `id` of a Node: the row's global id."""
+    return strawberry.ID(to_global_id(type_name, pk))
 
 
 @strawberry.interface
@@ -90,9 +68,11 @@ def decode_cursor(cursor: str) -> tuple[str, int]:
         padded = cursor + "=" * (-len(cursor) % 4)
         value, pk = json.loads(base64.urlsafe_b64decode(padded.encode()))
     except (ValueError, TypeError, binascii.Error, UnicodeError):
-        raise DomainError("INVALID_INPUT", "This cursor is not valid.", field="after") from None
+        raise DomainError(
+            ErrorCode.INVALID_INPUT, "This cursor is not valid.", field="after"
+        ) from None
     if not isinstance(value, str | int) or not isinstance(pk, int) or isinstance(pk, bool):
-        raise DomainError("INVALID_INPUT", "This cursor is not valid.", field="after")
+        raise DomainError(ErrorCode.INVALID_INPUT, "This cursor is not valid.", field="after")
     return str(value), pk
 
 
@@ -101,7 +81,7 @@ def make_page(first: int | None, after: str | None, *, max_page_size: int) -> Pa
     size = 20 if first is None else first
     if size < 0 or size > max_page_size:
         raise DomainError(
-            "INVALID_INPUT", f"first must be between 0 and {max_page_size}.", field="first"
+            ErrorCode.INVALID_INPUT, f"first must be between 0 and {max_page_size}.", field="first"
         )
     return Page(first=size, after=decode_cursor(after) if after else None)
 

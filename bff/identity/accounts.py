@@ -11,7 +11,7 @@ from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 from bff import events
-from bff.errors import DomainError
+from bff.errors import DomainError, ErrorCode
 from bff.identity import two_factor
 from bff.identity.models import (
     Member,
@@ -65,7 +65,9 @@ class Registration:
 
 def _clean_registration(data: Registration) -> dict[str, Any]:
     """Every field checked; all problems raised together as DomainErrors."""
-    terms = DomainError("TERMS_NOT_ACCEPTED", "Accept the terms to register.", field="acceptTerms")
+    terms = DomainError(
+        ErrorCode.TERMS_NOT_ACCEPTED, "Accept the terms to register.", field="acceptTerms"
+    )
     return clean_member_fields(
         {
             "email": data.email,
@@ -111,7 +113,7 @@ async def register(
             await Preferences.create(member=member, updated_at=now)
     except IntegrityError:
         raise DomainError(
-            "EMAIL_TAKEN", "An account with this email already exists.", field="email"
+            ErrorCode.EMAIL_TAKEN, "An account with this email already exists.", field="email"
         ) from None
     session, token = await start_session(
         member_id=member.id, transport=transport, user_agent=user_agent, settings=settings
@@ -197,14 +199,14 @@ async def verify_two_factor(
     ).select_related("member")
     if pending is None or pending.member.closed_at is not None:
         raise DomainError(
-            "INVALID_CODE", "This sign-in has expired. Sign in again.", field="challenge"
+            ErrorCode.INVALID_CODE, "This sign-in has expired. Sign in again.", field="challenge"
         )
     member = pending.member
     await accept_second_factor(member=member, code=code, client_ip=client_ip, settings=settings)
     used = await TwoFactorChallenge.filter(id=pending.id, used_at__isnull=True).update(used_at=now)
     if not used:
         raise DomainError(
-            "INVALID_CODE", "This sign-in has expired. Sign in again.", field="challenge"
+            ErrorCode.INVALID_CODE, "This sign-in has expired. Sign in again.", field="challenge"
         )
     session, token = await start_session(
         member_id=member.id,
@@ -230,7 +232,7 @@ async def accept_second_factor(
         accepted = await _spend_recovery_code(member=member, code=code, settings=settings)
     if not accepted:
         await throttle.record_failure(factor=factor, account=account, address=client_ip)
-        raise DomainError("INVALID_CODE", "This code is not valid.", field=field)
+        raise DomainError(ErrorCode.INVALID_CODE, "This code is not valid.", field=field)
     await throttle.record_success(factor=factor, account=account, address=client_ip)
 
 
@@ -263,7 +265,9 @@ async def confirm_password(
     await throttle.check(factor=Factor.PASSWORD, account=account, address=client_ip)
     if not await check_member_password(member, password, settings=settings):
         await throttle.record_failure(factor=Factor.PASSWORD, account=account, address=client_ip)
-        raise DomainError("INVALID_CREDENTIALS", "The password is not correct.", field=field)
+        raise DomainError(
+            ErrorCode.INVALID_CREDENTIALS, "The password is not correct.", field=field
+        )
     await throttle.record_success(factor=Factor.PASSWORD, account=account, address=client_ip)
 
 
@@ -304,7 +308,7 @@ async def revoke_session(*, member_id: int, session_id: int) -> None:
             id=session_id, member_id=member_id, revoked_at__isnull=True
         ).update(revoked_at=datetime.now(UTC))
         if not revoked:
-            raise DomainError("NOT_FOUND", "No session has this id.", field="sessionId")
+            raise DomainError(ErrorCode.NOT_FOUND, "No session has this id.", field="sessionId")
         events.publish_after_commit(
             events.session_revoked(member_id=member_id, session_id=session_id)
         )

@@ -16,7 +16,7 @@ from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError
 from zxcvbn import zxcvbn
 
-from bff.errors import DomainError
+from bff.errors import DomainError, ErrorCode
 from bff.identity.models import Member
 from bff.identity.tokens import text_bytes
 
@@ -184,4 +184,4 @@ async def validate_new_password(
     """WEAK_PASSWORD with the reason when the policy refuses `password` (checked off the loop)."""
     problem = await asyncio.to_thread(password_problem, password, user_inputs=user_inputs)
     if problem is not None:
-        raise DomainError("WEAK_PASSWORD", problem, field=field)
+        raise DomainError(ErrorCode.WEAK_PASSWORD, problem, field=field)

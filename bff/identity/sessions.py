@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Protocol
 from tortoise.transactions import in_transaction
 
 from bff import events
-from bff.errors import DomainError
+from bff.errors import DomainError, ErrorCode
 from bff.identity.models import Member, Session, SessionTransport, TwoFactorChallenge
 from bff.identity.tokens import new_token, token_hash
 
@@ -88,7 +88,7 @@ def clip_user_agent(user_agent: str | None) -> str | None:
 
 def invalid_credentials() -> DomainError:
     """The one answer for an unknown email, a closed account and a wrong password."""
-    return DomainError("INVALID_CREDENTIALS", "The email or the password is not correct.")
+    return DomainError(ErrorCode.INVALID_CREDENTIALS, "The email or the password is not correct.")
 
 
 async def start_session(

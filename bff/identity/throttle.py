@@ -21,7 +21,7 @@ from tortoise import connections
 from tortoise.expressions import F
 
 from bff.db.sql import placeholders
-from bff.errors import DomainError
+from bff.errors import DomainError, ErrorCode
 from bff.identity.models import ThrottleCounter
 from bff.identity.tokens import text_bytes
 from bff.redis_clients import shared_redis
@@ -219,7 +219,9 @@ class Throttle:
         """Count this attempt; TOO_MANY_ATTEMPTS when the account or address is over its limit."""
         for key, limit, _ in self._keys(factor, account, address):
             if await self.store.increment(key, limit=limit) > limit:
-                raise DomainError("TOO_MANY_ATTEMPTS", "Too many failed attempts. Try again later.")
+                raise DomainError(
+                    ErrorCode.TOO_MANY_ATTEMPTS, "Too many failed attempts. Try again later."
+                )
 
     async def record_failure(
         self, *, factor: str, account: str | None, address: str | None

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from tortoise.transactions import in_transaction
 
 from bff import events
-from bff.errors import DomainError
+from bff.errors import DomainError, ErrorCode
 from bff.identity import two_factor
 from bff.identity.accounts import accept_second_factor, confirm_password
 from bff.identity.models import Member, RecoveryCode
@@ -24,7 +24,9 @@ class PendingSetup:
 
 
 def _already_enabled() -> DomainError:
-    return DomainError("TWO_FACTOR_ALREADY_ENABLED", "Two-factor authentication is already on.")
+    return DomainError(
+        ErrorCode.TWO_FACTOR_ALREADY_ENABLED, "Two-factor authentication is already on."
+    )
 
 
 async def start_setup(*, member: Member, settings: Settings) -> PendingSetup:
@@ -51,7 +53,7 @@ async def confirm_setup(
     secret = two_factor.decrypt_secret(member.totp_pending_secret or "", settings=settings)
     if secret is None:
         raise DomainError(
-            "TWO_FACTOR_NOT_ENABLED", "Start the two-factor setup first.", field="code"
+            ErrorCode.TWO_FACTOR_NOT_ENABLED, "Start the two-factor setup first.", field="code"
         )
     throttle = throttle_for(settings)
     account = f"member:{member.id}"
@@ -59,7 +61,7 @@ async def confirm_setup(
     step = two_factor.matching_step(secret, code.strip())
     if step is None:
         await throttle.record_failure(factor=Factor.TOTP, account=account, address=client_ip)
-        raise DomainError("INVALID_CODE", "This code is not valid.", field="code")
+        raise DomainError(ErrorCode.INVALID_CODE, "This code is not valid.", field="code")
     await throttle.record_success(factor=Factor.TOTP, account=account, address=client_ip)
     codes = two_factor.new_recovery_codes()
     now = datetime.now(UTC)
@@ -101,7 +103,7 @@ async def disable(
 ) -> Member:
     """Turn 2FA off after the password and a code; every other session ends."""
     if member.totp_enabled_at is None:
-        raise DomainError("TWO_FACTOR_NOT_ENABLED", "Two-factor authentication is off.")
+        raise DomainError(ErrorCode.TWO_FACTOR_NOT_ENABLED, "Two-factor authentication is off.")
     await confirm_password(member=member, password=password, client_ip=client_ip, settings=settings)
     await accept_second_factor(member=member, code=code, client_ip=client_ip, settings=settings)
     async with events.transaction():

@@ -7,7 +7,7 @@ from collections.abc import Callable, Mapping
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 
-from bff.errors import DomainError, DomainErrors
+from bff.errors import DomainError, DomainErrors, ErrorCode
 
 NAME_MAX_LENGTH = 100
 COMPANY_MAX_LENGTH = 200
@@ -23,11 +23,11 @@ def normalise_email(value: str, *, field: str = "email") -> str:
     """The address in its one stored form: syntax-checked, IDNA domain, all lower case."""
     candidate = value.strip()
     if len(candidate) > EMAIL_MAX_LENGTH:
-        raise DomainError("INVALID_INPUT", "This email address is too long.", field=field)
+        raise DomainError(ErrorCode.INVALID_INPUT, "This email address is too long.", field=field)
     try:
         checked = validate_email(candidate, check_deliverability=False)
     except EmailNotValidError as error:
-        raise DomainError("INVALID_INPUT", str(error), field=field) from None
+        raise DomainError(ErrorCode.INVALID_INPUT, str(error), field=field) from None
     return checked.normalized.lower()
 
 
@@ -39,7 +39,7 @@ def normalise_phone(value: str, *, field: str = "phone") -> str:
         number = None
     if number is None or not phonenumbers.is_valid_number(number):
         raise DomainError(
-            "INVALID_INPUT",
+            ErrorCode.INVALID_INPUT,
             "Enter a valid phone number with its country code, e.g. +79123456789.",
             field=field,
         )
@@ -65,7 +65,7 @@ def normalise_tax_id(value: str, *, field: str = "taxId") -> str:
     inn = value.strip().replace(" ", "")
     if not is_valid_inn(inn):
         raise DomainError(
-            "INVALID_INPUT",
+            ErrorCode.INVALID_INPUT,
             "An INN has 10 or 12 digits and valid check digits.",
             field=field,
         )
@@ -77,17 +77,19 @@ def clean_text(value: str, *, field: str, max_length: int, label: str) -> str:
     text = " ".join(value.split())
     if len(text) > max_length:
         raise DomainError(
-            "INVALID_INPUT", f"The {label} is at most {max_length} characters.", field=field
+            ErrorCode.INVALID_INPUT, f"The {label} is at most {max_length} characters.", field=field
         )
     if not text.isprintable():
-        raise DomainError("INVALID_INPUT", f"The {label} has invalid characters.", field=field)
+        raise DomainError(
+            ErrorCode.INVALID_INPUT, f"The {label} has invalid characters.", field=field
+        )
     return text
 
 
 def clean_name(value: str, *, field: str, label: str) -> str:
     name = clean_text(value, field=field, max_length=NAME_MAX_LENGTH, label=label)
     if not name:
-        raise DomainError("INVALID_INPUT", f"Enter your {label}.", field=field)
+        raise DomainError(ErrorCode.INVALID_INPUT, f"Enter your {label}.", field=field)
     return name
 
 

@@ -12,8 +12,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from bff.errors import DomainError
-from bff.graphql.relay import to_global_id
+from bff.errors import DomainError, ErrorCode
+from bff.ids import to_global_id
 from bff.internal_api.schemas import CardBody, OfferBody, PurchaseBody
 from bff.json_text import json_problem
 from bff.loyalty.cards import issue_card
@@ -26,15 +26,15 @@ B = TypeVar("B", bound=BaseModel)
 Handler = Callable[[Request], Awaitable[JSONResponse]]
 
 ANY_METHOD = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
-STATUS_OF_ERROR = {
-    "INVALID_INPUT": 422,
-    "CARD_INVALID_NUMBER": 422,
-    "CARD_NOT_FOUND": 404,
-    "MEMBER_NOT_FOUND": 404,
-    "CARD_EXISTS": 409,
-    "CARD_INACTIVE": 409,
-    "INSUFFICIENT_POINTS": 409,
-    "IDEMPOTENCY_CONFLICT": 409,
+STATUS_OF_ERROR: dict[ErrorCode, int] = {
+    ErrorCode.INVALID_INPUT: 422,
+    ErrorCode.CARD_INVALID_NUMBER: 422,
+    ErrorCode.CARD_NOT_FOUND: 404,
+    ErrorCode.MEMBER_NOT_FOUND: 404,
+    ErrorCode.CARD_EXISTS: 409,
+    ErrorCode.CARD_INACTIVE: 409,
+    ErrorCode.INSUFFICIENT_POINTS: 409,
+    ErrorCode.IDEMPOTENCY_CONFLICT: 409,
 }
 
 

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from tortoise.exceptions import IntegrityError
 
 from bff import events
-from bff.errors import DomainError
+from bff.errors import DomainError, ErrorCode
 from bff.identity.models import Member, ProgramStatus
 from bff.identity.throttle import Factor, throttle_for
 from bff.identity.validation import clean_text
@@ -34,7 +34,7 @@ async def issue_card(
     """A new unlinked card; the number and code are generated when not given. CARD_EXISTS."""
     if verification_code is not None and not is_valid_code(verification_code):
         raise DomainError(
-            "INVALID_INPUT", "A verification code has 6 digits.", field="verificationCode"
+            ErrorCode.INVALID_INPUT, "A verification code has 6 digits.", field="verificationCode"
         )
     code = verification_code or generate_code()
     secret = settings.secret_key.get_secret_value()
@@ -46,7 +46,7 @@ async def issue_card(
             )
         except IntegrityError:
             raise DomainError(
-                "CARD_EXISTS", "A card with this number exists.", field="number"
+                ErrorCode.CARD_EXISTS, "A card with this number exists.", field="number"
             ) from None
         return IssuedCard(card=card, verification_code=code)
     for _ in range(_GENERATION_ATTEMPTS):
@@ -87,17 +87,19 @@ async def attach_card(
         card = await Card.select_for_update().get(id=card_id)
         member = await Member.select_for_update().get(id=member_id)
         if member.program_status is not ProgramStatus.ENROLLED:
-            raise DomainError("NOT_ENROLLED", "Join the loyalty program to link a card.")
+            raise DomainError(ErrorCode.NOT_ENROLLED, "Join the loyalty program to link a card.")
         if card.member_id == member_id:
             return card
         if card.member_id is not None:
             raise DomainError(
-                "CARD_ALREADY_LINKED", "This card is linked to another account.", field="number"
+                ErrorCode.CARD_ALREADY_LINKED,
+                "This card is linked to another account.",
+                field="number",
             )
         linked = await Card.filter(member_id=member_id).count()
         if linked >= settings.max_cards_per_member:
             raise DomainError(
-                "CARD_LIMIT_REACHED",
+                ErrorCode.CARD_LIMIT_REACHED,
                 f"An account links at most {settings.max_cards_per_member} cards.",
             )
         card.member_id = member_id
@@ -119,7 +121,7 @@ async def set_card_status(*, member_id: int, card_id: int, status: CardStatus) -
     async with events.transaction():
         updated = await Card.filter(id=card_id, member_id=member_id).update(status=status)
         if not updated:
-            raise DomainError("NOT_FOUND", "You have no card with this id.", field="cardId")
+            raise DomainError(ErrorCode.NOT_FOUND, "You have no card with this id.", field="cardId")
         event = events.card_status_changed(member_id=member_id, card_id=card_id)
         events.publish_after_commit(event)
     return await Card.get(id=card_id)
@@ -130,7 +132,7 @@ async def unlink_card(*, member_id: int, card_id: int) -> None:
     async with events.transaction():
         card = await Card.select_for_update().get_or_none(id=card_id, member_id=member_id)
         if card is None:
-            raise DomainError("NOT_FOUND", "You have no card with this id.", field="cardId")
+            raise DomainError(ErrorCode.NOT_FOUND, "You have no card with this id.", field="cardId")
         await Card.filter(id=card_id).update(member_id=None, linked_at=None, label=None)
 
 
@@ -154,7 +156,7 @@ async def link_card(
     label = clean_text(label or "", field="label", max_length=MAX_LABEL_LENGTH, label="label")
     member = await Member.get(id=member_id)
     if member.program_status is not ProgramStatus.ENROLLED:
-        raise DomainError("NOT_ENROLLED", "Join the loyalty program to link a card.")
+        raise DomainError(ErrorCode.NOT_ENROLLED, "Join the loyalty program to link a card.")
     throttle = throttle_for(settings)
     keys = [(f"member:{member_id}", client_address), (f"card:{number}", None)]
     for account, address in keys:
@@ -164,7 +166,9 @@ async def link_card(
         for account, address in keys:
             await throttle.record_failure(factor=Factor.CARD_CODE, account=account, address=address)
         raise DomainError(
-            "CARD_NOT_FOUND", "No card has this number and verification code.", field="number"
+            ErrorCode.CARD_NOT_FOUND,
+            "No card has this number and verification code.",
+            field="number",
         )
     for account, address in keys:
         await throttle.record_success(factor=Factor.CARD_CODE, account=account, address=address)

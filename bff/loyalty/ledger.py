@@ -19,7 +19,7 @@ from tortoise.queryset import QuerySet
 
 from bff import events
 from bff.db.sql import db_time, placeholders, python_time
-from bff.errors import DomainError
+from bff.errors import DomainError, ErrorCode
 from bff.identity.models import Member
 from bff.loyalty.models import Card, EntryKind, PointsEntry, PointsLot, Purchase
 
@@ -156,7 +156,7 @@ async def redeem(
     )
     if sum(lot.remaining for lot in lots) < points:
         raise DomainError(
-            "INSUFFICIENT_POINTS", "Not enough available points.", field="pointsToRedeem"
+            ErrorCode.INSUFFICIENT_POINTS, "Not enough available points.", field="pointsToRedeem"
         )
     emptied: list[int] = []
     for lot, taken in zip(lots, portions([lot.remaining for lot in lots], points), strict=True):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import secrets
 
-from bff.errors import DomainError
+from bff.errors import DomainError, ErrorCode
 
 NUMBER_LENGTH = 13
 # GS1 prefixes 20-29 are reserved for numbers a company issues for its own use.
@@ -29,7 +29,7 @@ def normalize_number(raw: str, *, field: str = "number") -> str:
     number = _SEPARATORS.sub("", raw)
     if not is_valid_number(number):
         raise DomainError(
-            "CARD_INVALID_NUMBER",
+            ErrorCode.CARD_INVALID_NUMBER,
             "A card number has 13 digits and a valid check digit.",
             field=field,
         )

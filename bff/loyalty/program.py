@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from bff import events
-from bff.errors import DomainError
+from bff.errors import DomainError, ErrorCode
 from bff.identity.accounts import confirm_password
 from bff.identity.models import Member, ProgramStatus
 from bff.loyalty.ledger import Account, forfeit_all
@@ -19,12 +19,12 @@ async def join_program(*, member: Member, accept_rules: bool, now: datetime | No
     now = now or datetime.now(UTC)
     if not accept_rules:
         raise DomainError(
-            "TERMS_NOT_ACCEPTED", "Accept the program rules to join.", field="acceptRules"
+            ErrorCode.TERMS_NOT_ACCEPTED, "Accept the program rules to join.", field="acceptRules"
         )
     async with events.transaction():
         current = await Member.select_for_update().get(id=member.id)
         if current.program_status is ProgramStatus.ENROLLED:
-            raise DomainError("ALREADY_ENROLLED", "You are already in the loyalty program.")
+            raise DomainError(ErrorCode.ALREADY_ENROLLED, "You are already in the loyalty program.")
         await Member.filter(id=member.id).update(
             program_status=ProgramStatus.ENROLLED, program_joined_at=now
         )
@@ -53,14 +53,14 @@ async def leave_program(*, member: Member, now: datetime | None = None) -> int:
     async with events.transaction():
         current = await Member.select_for_update().get(id=member.id)
         if current.program_status is not ProgramStatus.ENROLLED:
-            raise DomainError("NOT_ENROLLED", "You are not in the loyalty program.")
+            raise DomainError(ErrorCode.NOT_ENROLLED, "You are not in the loyalty program.")
         cards = await Card.filter(member_id=member.id).order_by("linked_at", "id")
         if cards:
             names = ", ".join(
                 f"{card.label} ({card.number})" if card.label else card.number for card in cards
             )
             raise DomainError(
-                "CARDS_STILL_LINKED", f"Unlink these cards before opting out: {names}."
+                ErrorCode.CARDS_STILL_LINKED, f"Unlink these cards before opting out: {names}."
             )
         forfeited = await forfeit_all(account=Account(member_id=member.id), now=now)
         await lapse_exclusive_activations(member_id=member.id, now=now)

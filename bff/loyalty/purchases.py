@@ -11,7 +11,7 @@ from decimal import Decimal
 from tortoise.exceptions import IntegrityError
 
 from bff import events
-from bff.errors import DomainError
+from bff.errors import DomainError, ErrorCode
 from bff.loyalty import ledger
 from bff.loyalty.models import Card, CardStatus, Purchase
 from bff.settings import Settings
@@ -64,7 +64,9 @@ async def record_purchase(
     now = now or datetime.now(UTC)
     occurred_at = request.occurred_at or now
     if occurred_at > now + settings.purchase_clock_skew:
-        raise DomainError("INVALID_INPUT", "occurredAt is in the future.", field="occurredAt")
+        raise DomainError(
+            ErrorCode.INVALID_INPUT, "occurredAt is in the future.", field="occurredAt"
+        )
     fingerprint = request.fingerprint()
     replay = await _replay(request.receipt_id, fingerprint)
     if replay is not None:
@@ -97,7 +99,7 @@ async def _replay(receipt_id: str, fingerprint: str) -> PurchaseResult | None:
         return None
     if existing.request_fingerprint != fingerprint:
         raise DomainError(
-            "IDEMPOTENCY_CONFLICT",
+            ErrorCode.IDEMPOTENCY_CONFLICT,
             "This receipt id was already recorded with another body.",
             field="receiptId",
         )
@@ -120,9 +122,9 @@ async def _record(
     # The card row first, then the member row: the same order as linking, so no deadlock.
     card = await Card.select_for_update().get_or_none(number=request.card_number)
     if card is None:
-        raise DomainError("CARD_NOT_FOUND", "No card has this number.", field="cardNumber")
+        raise DomainError(ErrorCode.CARD_NOT_FOUND, "No card has this number.", field="cardNumber")
     if card.status is CardStatus.INACTIVE:
-        raise DomainError("CARD_INACTIVE", "This card is deactivated.", field="cardNumber")
+        raise DomainError(ErrorCode.CARD_INACTIVE, "This card is deactivated.", field="cardNumber")
     account = ledger.Account.of_card(card)
     await account.lock()
     await ledger.expire_due(account=account, now=now)

@@ -10,7 +10,7 @@ from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
 from bff.db.paging import keyset_page
-from bff.errors import DomainError
+from bff.errors import DomainError, ErrorCode
 from bff.identity.models import Member, ProgramStatus
 from bff.offers.models import Offer, OfferActivation
 
@@ -70,13 +70,15 @@ async def create_offer(
     """A public, exclusive or (with `member_email`) targeted offer. MEMBER_NOT_FOUND."""
     if valid_until <= valid_from:
         raise DomainError(
-            "INVALID_INPUT", "validUntil must be after validFrom.", field="validUntil"
+            ErrorCode.INVALID_INPUT, "validUntil must be after validFrom.", field="validUntil"
         )
     member_id: int | None = None
     if member_email is not None:
         member = await Member.filter(email__iexact=member_email.strip()).first()
         if member is None:
-            raise DomainError("MEMBER_NOT_FOUND", "No member has this email.", field="memberEmail")
+            raise DomainError(
+                ErrorCode.MEMBER_NOT_FOUND, "No member has this email.", field="memberEmail"
+            )
         member_id = member.id
     return await Offer.create(
         title=title,
@@ -99,7 +101,7 @@ async def activate_offer(*, member: Member, offer_id: int, now: datetime | None 
         visible = visible_offers(viewer=Viewer.of(current), now=now)
         offer = await visible.filter(id=offer_id).first()
         if offer is None:
-            raise DomainError("OFFER_NOT_AVAILABLE", NOT_AVAILABLE, field="offerId")
+            raise DomainError(ErrorCode.OFFER_NOT_AVAILABLE, NOT_AVAILABLE, field="offerId")
         # Activated before: an activation that lapsed on opting out comes back, others stay.
         revived = await OfferActivation.filter(
             offer_id=offer.id, member_id=member.id, lapsed_at__isnull=False

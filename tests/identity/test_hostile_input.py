@@ -15,8 +15,8 @@ import json
 
 import pytest
 
-from bff.graphql.relay import to_global_id
 from bff.identity.models import ThrottleCounter
+from bff.ids import to_global_id
 from tests.identity.conftest import PASSWORD, login
 from tests.identity.test_two_factor import enable_two_factor
 

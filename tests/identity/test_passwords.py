@@ -8,7 +8,7 @@ import threading
 import pytest
 from argon2 import PasswordHasher
 
-from bff.errors import DomainError
+from bff.errors import DomainError, ErrorCode
 from bff.identity.passwords import (
     PasswordHashing,
     check_member_password,
@@ -104,7 +104,7 @@ async def test_weak_passwords_are_refused_with_a_reason(password, reason):
     with pytest.raises(DomainError) as refused:
         await validate_new_password(password)
 
-    assert refused.value.code == "WEAK_PASSWORD"
+    assert refused.value.code is ErrorCode.WEAK_PASSWORD
     assert refused.value.field == "password"
     assert reason.lower() in refused.value.message.lower()
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from bff.graphql.relay import to_global_id
 from bff.identity.models import Session
+from bff.ids import to_global_id
 from tests.factories import create_member, create_session, signed_in_member
 from tests.graphql_client import gql
 from tests.identity.conftest import PASSWORD, login

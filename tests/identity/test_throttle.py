@@ -13,7 +13,7 @@ from asgi_lifespan import LifespanManager
 
 from bff.app import build_app
 from bff.db.connection import init_db
-from bff.errors import DomainError
+from bff.errors import DomainError, ErrorCode
 from bff.identity.models import ThrottleCounter
 from bff.identity.throttle import (
     ADDRESS_ALLOWANCE,
@@ -147,7 +147,7 @@ async def test_an_address_guessing_many_accounts_is_throttled(app, settings):
 
     with pytest.raises(DomainError) as refused:
         await throttle.check(factor=Factor.PASSWORD, account="fresh", address="198.51.100.7")
-    assert refused.value.code == "TOO_MANY_ATTEMPTS"
+    assert refused.value.code is ErrorCode.TOO_MANY_ATTEMPTS
     await throttle.check(factor=Factor.PASSWORD, account="fresh", address="198.51.100.8")
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bff.errors import DomainError
+from bff.errors import DomainError, ErrorCode
 from bff.graphql.context import Context
 from bff.graphql.errors import UnauthenticatedError
 from bff.graphql.relay import make_page
@@ -125,7 +125,7 @@ def test_first_is_capped_at_the_maximum_page_size():
         make_page(101, None, max_page_size=100)
 
     assert largest.first == 100
-    assert too_many.value.code == "INVALID_INPUT"
+    assert too_many.value.code is ErrorCode.INVALID_INPUT
     assert too_many.value.field == "first"
 
 

@@ -30,10 +30,10 @@ from bff.graphql.identity.types import (
     VerifyTwoFactorInput,
 )
 from bff.graphql.identity.types import SessionTransport as GraphQLSessionTransport
-from bff.graphql.relay import expect_global_id
 from bff.identity import accounts, models, two_factor_setup
 from bff.identity.models import SessionTransport
 from bff.identity.sessions import Authentication
+from bff.ids import expect_global_id
 
 
 def errors_of(error: DomainError | DomainErrors) -> list[UserError]:

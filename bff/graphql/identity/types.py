@@ -13,7 +13,7 @@ from bff.graphql.context import Info
 from bff.graphql.errors import UserError
 from bff.graphql.loyalty.member_fields import MemberLoyaltyFields
 from bff.graphql.profile.types import Preferences
-from bff.graphql.relay import Node, to_global_id
+from bff.graphql.relay import Node, node_id
 from bff.identity import models
 
 
@@ -53,7 +53,7 @@ class Session(Node):
     @classmethod
     def from_model(cls, session: models.Session, *, current_session_id: int | None) -> Self:
         return cls(
-            id=to_global_id("Session", session.id),
+            id=node_id("Session", session.id),
             created_at=session.created_at,
             last_seen_at=session.last_seen_at,
             expires_at=session.expires_at,
@@ -87,7 +87,7 @@ class Member(MemberLoyaltyFields, Node):
     def from_model(cls, member: models.Member) -> Self:
         return cls(
             pk=member.id,
-            id=to_global_id("Member", member.id),
+            id=node_id("Member", member.id),
             email=member.email or "",
             phone=member.phone,
             first_name=member.first_name,

@@ -9,7 +9,7 @@ from bff.graphql.context import Info
 from bff.graphql.errors import user_error
 from bff.graphql.identity.types import Member, MemberPayload
 from bff.graphql.loyalty.types import Card, CardPayload
-from bff.graphql.relay import expect_global_id
+from bff.ids import expect_global_id
 from bff.loyalty import cards as services
 from bff.loyalty import program
 from bff.loyalty.models import CardStatus as CardStatusModel

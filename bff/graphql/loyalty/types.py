@@ -9,20 +9,13 @@ from typing import Self
 
 import strawberry
 
-from bff.errors import DomainError
+from bff.errors import DomainError, ErrorCode
 from bff.graphql.context import Info
 from bff.graphql.errors import UserError
 from bff.graphql.loyalty.loaders import TransactionsPageKey
 from bff.graphql.node import register_node
-from bff.graphql.relay import (
-    Connection,
-    Node,
-    build_connection,
-    encode_cursor,
-    from_global_id,
-    make_page,
-    to_global_id,
-)
+from bff.graphql.relay import Connection, Node, build_connection, encode_cursor, make_page, node_id
+from bff.ids import from_global_id
 from bff.loyalty import ledger, models
 
 
@@ -83,7 +76,7 @@ class Transaction(Node):
             pk=purchase.id,
             member_id=purchase.member_id,
             card_pk=purchase.card_id,
-            id=to_global_id("Transaction", purchase.id),
+            id=node_id("Transaction", purchase.id),
             receipt_id=purchase.receipt_id,
             occurred_at=purchase.occurred_at,
             store_id=purchase.store_id,
@@ -119,7 +112,7 @@ class PointsEntry(Node):
             pk=entry.id,
             member_id=entry.member_id,
             purchase_id=entry.purchase_id,
-            id=to_global_id("PointsEntry", entry.id),
+            id=node_id("PointsEntry", entry.id),
             kind=PointsEntryKind(entry.kind.value),
             amount=entry.amount,
             occurred_at=entry.occurred_at,
@@ -184,7 +177,7 @@ class Card(Node):
         return cls(
             pk=card.id,
             member_id=card.member_id or 0,
-            id=to_global_id("Card", card.id),
+            id=node_id("Card", card.id),
             number=card.number,
             label=card.label,
             status=CardStatus(card.status.value),
@@ -224,7 +217,7 @@ async def own_card_pk(info: Info, card_id: str, *, member_id: int) -> int:
         card = await info.context.loaders.card_by_id.load(decoded[1])
         if card is not None and card.member_id == member_id:
             return decoded[1]
-    raise DomainError("NOT_FOUND", "You have no card with this id.", field="cardId")
+    raise DomainError(ErrorCode.NOT_FOUND, "You have no card with this id.", field="cardId")
 
 
 @strawberry.type

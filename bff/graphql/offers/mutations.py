@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import strawberry
 
-from bff.errors import DomainError
+from bff.errors import DomainError, ErrorCode
 from bff.graphql.context import Info
 from bff.graphql.errors import user_error
 from bff.graphql.offers.types import Offer, OfferPayload
-from bff.graphql.relay import expect_global_id
+from bff.ids import expect_global_id
 from bff.offers.services import activate_offer
 
 
@@ -26,9 +26,9 @@ class OffersMutation:
             offer_id = expect_global_id(input.offer_id, "Offer", field="offerId")
             offer = await activate_offer(member=member, offer_id=offer_id)
         except DomainError as error:
-            if error.code == "NOT_FOUND":
+            if error.code is ErrorCode.NOT_FOUND:
                 error = DomainError(
-                    "OFFER_NOT_AVAILABLE",
+                    ErrorCode.OFFER_NOT_AVAILABLE,
                     "This offer is not available to you now.",
                     field="offerId",
                 )

@@ -11,14 +11,7 @@ from bff.graphql.context import Info
 from bff.graphql.errors import UserError
 from bff.graphql.node import register_node
 from bff.graphql.offers.loaders import OffersPageKey
-from bff.graphql.relay import (
-    Connection,
-    Node,
-    build_connection,
-    encode_cursor,
-    make_page,
-    to_global_id,
-)
+from bff.graphql.relay import Connection, Node, build_connection, encode_cursor, make_page, node_id
 from bff.offers import models
 from bff.offers.services import Viewer
 
@@ -40,7 +33,7 @@ class Offer(Node):
     def from_model(cls, offer: models.Offer) -> Self:
         return cls(
             pk=offer.id,
-            id=to_global_id("Offer", offer.id),
+            id=node_id("Offer", offer.id),
             title=offer.title,
             description=offer.description,
             discount_percent=offer.discount_percent,
