@@ -9,6 +9,9 @@ DEV_STAMP := $(VENV)/.dev-installed
 PIP := $(BIN)/python -m pip --disable-pip-version-check
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# The store systems' API key that `make run` serves with (development only: production refuses
+# it, see bff/settings.py).
+STORE_KEY ?= dev-store-key
 # The product's shared folder (client contract and its checker), beside this checkout.
 SHARED ?= ../shared
 
@@ -42,11 +45,14 @@ clients/%/node_modules/.package-lock.json: clients/%/package-lock.json $(DEV_STA
 	@echo "Installing the Node test clients in clients/$*/ (first time only)..."
 	@$(BIN)/npm ci --prefix clients/$* --no-audit --no-fund --loglevel=error
 
-## run: migrate the SQLite database, load demo data when it is new, serve with GraphiQL
+## run: migrate the SQLite database, load demo data (or give the demo member a new password),
+## print how to sign in and call the store API, serve with GraphiQL (HOST=, PORT= to move it)
 run: $(RUNTIME_STAMP)
-	$(BIN)/bff migrate
-	$(BIN)/bff seed-demo --if-empty
-	$(BIN)/bff serve --host $(HOST) --port $(PORT)
+	@$(BIN)/bff migrate
+	@$(BIN)/bff seed-demo --if-empty
+	@echo "  store API    X-Api-Key: $(STORE_KEY)  (docs/internal-api.md), e.g.:"
+	@echo "    curl -s -X POST http://$(HOST):$(PORT)/internal/v1/cards -H 'X-Api-Key: $(STORE_KEY)' -H 'Content-Type: application/json' -d '{}'"
+	@INTERNAL_API_KEYS='$(STORE_KEY)' $(BIN)/bff serve --host $(HOST) --port $(PORT)
 
 ## test: the whole suite on SQLite (DATABASE_URL=postgres://... runs it on PostgreSQL)
 test: $(DEV_STAMP) $(NODE_TEST_DEPS)

@@ -15,11 +15,14 @@ from pathlib import Path
 import httpx
 import pytest
 from argon2 import PasswordHasher
+from pydantic import SecretStr
 
 from bff.cli import run
 from bff.demo import DEMO_EMAIL
-from bff.settings import get_settings
+from bff.settings import DEVELOPMENT_INTERNAL_API_KEY, get_settings
 from tests.net import free_port
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
@@ -225,3 +228,32 @@ def test_seed_demo_prints_a_working_demo_login_on_every_run(tmp_path):
     assert _printed_password(first) != _printed_password(second)
     assert PasswordHasher().verify(stored_hash, _printed_password(second))
     assert purchases == 200
+
+
+def _makefile_store_key() -> str:
+    match = re.search(r"^STORE_KEY \?= (\S+)$", (ROOT / "Makefile").read_text(), re.MULTILINE)
+    assert match
+    return match.group(1)
+
+
+def test_make_run_serves_the_store_api_with_the_development_key_production_refuses():
+    """The key `make run` configures and prints is the one production names as unsafe."""
+
+    key = _makefile_store_key()
+
+    assert key == DEVELOPMENT_INTERNAL_API_KEY
+
+
+async def test_the_store_key_make_run_prints_opens_the_internal_api(client_with):
+    """The curl example `make run` prints issues a card with the key it configures."""
+    key = _makefile_store_key()
+    client = await client_with(internal_api_keys=[SecretStr(key)])
+
+    response = await client.post(
+        "/internal/v1/cards",
+        headers={"X-Api-Key": key, "Content-Type": "application/json"},
+        content="{}",
+    )
+
+    assert response.status_code == 201
+    assert set(response.json()) == {"number", "verificationCode"}
