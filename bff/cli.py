@@ -149,8 +149,17 @@ def build_parser() -> argparse.ArgumentParser:
 
     commands.add_parser("migrate", help="apply database migrations").set_defaults(handler=migrate)
 
-    seed = commands.add_parser("seed-demo", help="load the demo member, cards and offers")
-    seed.add_argument("--if-empty", action="store_true", help="only when no member exists yet")
+    seed = commands.add_parser(
+        "seed-demo",
+        help="load the demo member, cards and offers, or give the demo member a new password; "
+        "print the login",
+    )
+    seed.add_argument(
+        "--if-empty",
+        action="store_true",
+        help="load data only into a database without members (the demo member, when it "
+        "exists, still gets a new password)",
+    )
     seed.set_defaults(handler=seed_demo)
 
     commands.add_parser(

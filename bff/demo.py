@@ -61,9 +61,15 @@ class _Lot:
 
 
 async def seed_demo(settings: Settings, *, only_if_empty: bool) -> str:
-    """`bff seed-demo`: open the database, load the demo data, say how to sign in."""
+    """`bff seed-demo`: open the database, load the demo data, say how to sign in.
+
+    When the demo member exists, it gets a new password instead (also with `only_if_empty`), so
+    every `make run` prints a login that works: only the hash is stored, never the password.
+    """
     await init_db(settings)
     try:
+        if only_if_empty and await Member.exists(email=DEMO_EMAIL):
+            only_if_empty = False  # load_demo then only sets a new password
         return await load_demo(settings, only_if_empty=only_if_empty)
     finally:
         await close_db()
@@ -92,7 +98,11 @@ def _demo_password() -> str:
 
 
 def _summary(password: str, *, loaded: bool) -> str:
-    what = "demo data loaded" if loaded else "demo member exists: its password was reset"
+    what = (
+        "demo data loaded"
+        if loaded
+        else "demo data already loaded; the demo member has a new password"
+    )
     return (
         f"{what}\n"
         f"  sign in as   {DEMO_EMAIL} / {password}\n"

@@ -13,6 +13,9 @@ from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEVELOPMENT_SECRET_KEY = "development-only-secret-key-change-me"  # noqa: S105 (refused in production)
+# The store API key `make run` serves with (its STORE_KEY): printed for anyone to copy, so
+# production refuses it.
+DEVELOPMENT_INTERNAL_API_KEY = "dev-store-key"
 
 
 class Environment(StrEnum):
@@ -157,8 +160,14 @@ class Settings(BaseSettings):
             problems.append("GRAPHIQL: must be false in production")
         if self.introspection_enabled:
             problems.append("INTROSPECTION: must be false in production")
-        if not self.internal_api_keys:
+        keys = [key.get_secret_value() for key in self.internal_api_keys]
+        if not keys:
             problems.append("INTERNAL_API_KEYS: set at least one key for the store systems")
+        elif DEVELOPMENT_INTERNAL_API_KEY in keys:
+            problems.append(
+                f"INTERNAL_API_KEYS: {DEVELOPMENT_INTERNAL_API_KEY} is `make run`'s development "
+                "key; set keys of your own (`bff generate-secrets`)"
+            )
         return problems
 
 

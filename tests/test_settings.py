@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from bff.cli import run
-from bff.settings import Settings, get_settings
+from bff.settings import DEVELOPMENT_INTERNAL_API_KEY, Settings, get_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -56,6 +56,25 @@ def test_production_with_every_setting_fixed_is_runnable():
     assert settings.production_problems() == []
     assert not settings.graphiql_enabled
     assert not settings.introspection_enabled
+
+
+def test_production_refuses_the_development_store_key():
+    """`make run`'s printed store API key is never accepted in production, not even among others."""
+
+    settings = Settings(  # type: ignore[call-arg]
+        _env_file=None,
+        bff_env="production",
+        secret_key="s" * 48,
+        totp_encryption_keys="k" * 44,
+        database_url="postgres://bff@db/bff",
+        internal_api_keys=f"store-key,{DEVELOPMENT_INTERNAL_API_KEY}",
+    )
+
+    problems = settings.production_problems()
+
+    assert len(problems) == 1
+    assert problems[0].startswith("INTERNAL_API_KEYS:")
+    assert DEVELOPMENT_INTERNAL_API_KEY in problems[0]
 
 
 def test_serve_refuses_to_start_in_production_with_defaults(monkeypatch, capsys):

@@ -4,17 +4,25 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import httpx
 import pytest
+from argon2 import PasswordHasher
+from pydantic import SecretStr
 
 from bff.cli import run
-from bff.settings import get_settings
+from bff.demo import DEMO_EMAIL
+from bff.settings import DEVELOPMENT_INTERNAL_API_KEY, get_settings
 from tests.net import free_port
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
@@ -173,3 +181,79 @@ def test_serve_logs_json_lines_and_shuts_down_gracefully_on_sigterm(tmp_path):
     assert code == -signal.SIGTERM
     assert "Application shutdown complete." in messages
     assert "database connections closed" in messages
+
+
+def _bff(*args: str, database: Path) -> str:
+    """Run the `bff` command line in a fresh process (as `make run` does); its output."""
+    env = {
+        **os.environ,
+        "BFF_ENV": "development",
+        "DATABASE_URL": f"sqlite://{database}",
+        "ARGON2_TIME_COST": "1",
+        "ARGON2_MEMORY_COST_KIB": "1024",
+    }
+    done = subprocess.run(  # noqa: S603 (our own command line)
+        [sys.executable, "-m", "bff.cli", *args],
+        env=env,
+        cwd=database.parent,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return done.stdout
+
+
+def _printed_password(output: str) -> str:
+    match = re.search(rf"sign in as +{re.escape(DEMO_EMAIL)} / (\S+)", output)
+    assert match, output
+    return match.group(1)
+
+
+def test_seed_demo_prints_a_working_demo_login_on_every_run(tmp_path):
+    """`make run` runs `bff seed-demo --if-empty` each time: the second run loads nothing again
+    but gives the demo member a new password and prints it, so a newcomer always has a login."""
+    database = tmp_path / "demo.sqlite3"
+    _bff("migrate", database=database)
+    first = _bff("seed-demo", "--if-empty", database=database)
+
+    second = _bff("seed-demo", "--if-empty", database=database)
+
+    with sqlite3.connect(database) as db:
+        (stored_hash,) = db.execute(
+            "SELECT password_hash FROM member WHERE email = ?", (DEMO_EMAIL,)
+        ).fetchone()
+        (purchases,) = db.execute("SELECT COUNT(*) FROM purchase").fetchone()
+    assert "demo data loaded" in first
+    assert "new password" in second
+    assert _printed_password(first) != _printed_password(second)
+    assert PasswordHasher().verify(stored_hash, _printed_password(second))
+    assert purchases == 200
+
+
+def _makefile_store_key() -> str:
+    match = re.search(r"^STORE_KEY \?= (\S+)$", (ROOT / "Makefile").read_text(), re.MULTILINE)
+    assert match
+    return match.group(1)
+
+
+def test_make_run_serves_the_store_api_with_the_development_key_production_refuses():
+    """The key `make run` configures and prints is the one production names as unsafe."""
+
+    key = _makefile_store_key()
+
+    assert key == DEVELOPMENT_INTERNAL_API_KEY
+
+
+async def test_the_store_key_make_run_prints_opens_the_internal_api(client_with):
+    """The curl example `make run` prints issues a card with the key it configures."""
+    key = _makefile_store_key()
+    client = await client_with(internal_api_keys=[SecretStr(key)])
+
+    response = await client.post(
+        "/internal/v1/cards",
+        headers={"X-Api-Key": key, "Content-Type": "application/json"},
+        content="{}",
+    )
+
+    assert response.status_code == 201
+    assert set(response.json()) == {"number", "verificationCode"}
