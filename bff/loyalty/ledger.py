@@ -1,6 +1,6 @@
-"""The points ledger: accounts, expiry, redemption and the balance buckets.
+"""The points ledger: owners, expiry, redemption and the balance buckets.
 
-Points belong to an account: a member, or an unlinked card on its own (rows with that card and
+Points belong to an owner: a member, or an unlinked card on its own (rows with that card and
 no member). Linking a card hands its own rows to the member. Every change is an entry; lots
 track what each earning has left, so the balance is both the sum of the entries and the sum of
 what the lots have left.
@@ -25,14 +25,14 @@ from bff.loyalty.models import Card, EntryKind, PointsEntry, PointsLot, Purchase
 
 
 @dataclass(frozen=True)
-class Account:
+class PointsOwner:
     """Whose points: a member's, or an unlinked card's own."""
 
     member_id: int | None = None
     card_id: int | None = None
 
     @classmethod
-    def of_card(cls, card: Card) -> Account:
+    def of_card(cls, card: Card) -> PointsOwner:
         if card.member_id is not None:
             return cls(member_id=card.member_id)
         return cls(card_id=card.id)
@@ -48,7 +48,7 @@ class Account:
         return PointsEntry.filter(card_id=self.card_id, member_id__isnull=True, detached=False)
 
     async def lock(self) -> None:
-        """Lock the owning row until the transaction ends, so that writers of this account take
+        """Lock the owning row until the transaction ends, so that writers of these points take
         turns (PostgreSQL `FOR UPDATE`; SQLite runs one write transaction at a time anyway)."""
         # `.only()`, never `.values_list()`: Tortoise silently drops FOR UPDATE from the latter.
         if self.member_id is not None:
@@ -114,16 +114,14 @@ def portions(remaining: Sequence[int], points: int) -> list[int]:
     return taken
 
 
-async def expire_due(*, account: Account, now: datetime) -> None:
+async def expire_due(*, owner: PointsOwner, now: datetime) -> None:
     """Write an EXPIRE entry for every lot whose lifetime has ended with points left.
 
-    Call inside a transaction that holds the account's lock: then expiry never waits for a job,
+    Call inside a transaction that holds the owner's lock: then expiry never waits for a job,
     and two readers never expire the same lot twice.
     """
     due = (
-        await account.lots()
-        .filter(remaining__gt=0, expires_at__lte=now)
-        .order_by("expires_at", "id")
+        await owner.lots().filter(remaining__gt=0, expires_at__lte=now).order_by("expires_at", "id")
     )
     if not due:
         return
@@ -140,17 +138,17 @@ async def expire_due(*, account: Account, now: datetime) -> None:
         ]
     )
     await PointsLot.filter(id__in=[lot.id for lot in due]).update(remaining=0)
-    if account.member_id is not None:
-        events.publish_after_commit(events.points_balance_changed(account.member_id))
+    if owner.member_id is not None:
+        events.publish_after_commit(events.points_balance_changed(owner.member_id))
 
 
 async def redeem(
-    *, account: Account, points: int, purchase: Purchase, card: Card, now: datetime
+    *, owner: PointsOwner, points: int, purchase: Purchase, card: Card, now: datetime
 ) -> PointsEntry:
     """Take `points` from the available lots that expire soonest; INSUFFICIENT_POINTS when they
-    hold fewer. Call inside a transaction holding the account's lock, after `expire_due`."""
+    hold fewer. Call inside a transaction holding the owner's lock, after `expire_due`."""
     lots = await (
-        account.lots()
+        owner.lots()
         .filter(remaining__gt=0, available_at__lte=now, expires_at__gt=now)
         .order_by("expires_at", "id")
     )
@@ -167,7 +165,7 @@ async def redeem(
     if emptied:
         await PointsLot.filter(id__in=emptied).update(remaining=0)
     return await PointsEntry.create(
-        member_id=account.member_id,
+        member_id=owner.member_id,
         card_id=card.id,
         kind=EntryKind.REDEEM,
         amount=-points,
@@ -178,7 +176,7 @@ async def redeem(
 
 async def earn(
     *,
-    account: Account,
+    owner: PointsOwner,
     points: int,
     purchase: Purchase,
     card: Card,
@@ -187,7 +185,7 @@ async def earn(
 ) -> PointsEntry:
     """An EARN entry and its lot: pending for the return window, gone after the lifetime."""
     entry = await PointsEntry.create(
-        member_id=account.member_id,
+        member_id=owner.member_id,
         card_id=card.id,
         kind=EntryKind.EARN,
         amount=points,
@@ -195,7 +193,7 @@ async def earn(
         purchase_id=purchase.id,
     )
     await PointsLot.create(
-        member_id=account.member_id,
+        member_id=owner.member_id,
         card_id=card.id,
         earn_entry_id=entry.id,
         amount=points,
@@ -206,11 +204,11 @@ async def earn(
     return entry
 
 
-async def forfeit_all(*, account: Account, now: datetime) -> int:
+async def forfeit_all(*, owner: PointsOwner, now: datetime) -> int:
     """Forfeit every point left (pending or available) with a FORFEIT entry per card the lots
     were earned on, so a card's rows still add up if they ever change owner; the points."""
-    await expire_due(account=account, now=now)
-    lots = await account.lots().filter(remaining__gt=0).values_list("id", "card_id", "remaining")
+    await expire_due(owner=owner, now=now)
+    lots = await owner.lots().filter(remaining__gt=0).values_list("id", "card_id", "remaining")
     per_card: dict[int, int] = defaultdict(int)
     for _, card_id, remaining in lots:
         per_card[card_id] += remaining
@@ -218,7 +216,7 @@ async def forfeit_all(*, account: Account, now: datetime) -> int:
         await PointsEntry.bulk_create(
             [
                 PointsEntry(
-                    member_id=account.member_id,
+                    member_id=owner.member_id,
                     card_id=card_id,
                     kind=EntryKind.FORFEIT,
                     amount=-points,
@@ -231,10 +229,12 @@ async def forfeit_all(*, account: Account, now: datetime) -> int:
     return sum(per_card.values())
 
 
-async def compute_balance(*, account: Account, now: datetime, expiring_soon: timedelta) -> Balance:
+async def compute_balance(
+    *, owner: PointsOwner, now: datetime, expiring_soon: timedelta
+) -> Balance:
     """The buckets from the lots and the entries; run after `expire_due` under the lock."""
     lots = (
-        await account.lots()
+        await owner.lots()
         .filter(remaining__gt=0)
         .values_list("remaining", "available_at", "expires_at")
     )
@@ -250,7 +250,7 @@ async def compute_balance(*, account: Account, now: datetime, expiring_soon: tim
         if next_expiry is None or expires_at < next_expiry:
             next_expiry = expires_at
     rows = (
-        await account.entries()
+        await owner.entries()
         .group_by("kind")
         .annotate(total=Sum("amount"))
         .values_list("kind", "total")
@@ -265,21 +265,21 @@ async def compute_balance(*, account: Account, now: datetime, expiring_soon: tim
     )
 
 
-async def settle_expiries(*, account: Account, now: datetime) -> None:
+async def settle_expiries(*, owner: PointsOwner, now: datetime) -> None:
     """Materialise due expiries before reading history: a cheap check, then the locked write."""
-    if not await account.lots().filter(remaining__gt=0, expires_at__lte=now).exists():
+    if not await owner.lots().filter(remaining__gt=0, expires_at__lte=now).exists():
         return
     async with events.transaction():
-        await account.lock()
-        await expire_due(account=account, now=now)
+        await owner.lock()
+        await expire_due(owner=owner, now=now)
 
 
-async def read_balance(*, account: Account, now: datetime, expiring_soon: timedelta) -> Balance:
-    """The balance as of `now`, with due expiries written first, all under the account lock."""
+async def read_balance(*, owner: PointsOwner, now: datetime, expiring_soon: timedelta) -> Balance:
+    """The balance as of `now`, with due expiries written first, all under the owner's lock."""
     async with events.transaction():
-        await account.lock()
-        await expire_due(account=account, now=now)
-        return await compute_balance(account=account, now=now, expiring_soon=expiring_soon)
+        await owner.lock()
+        await expire_due(owner=owner, now=now)
+        return await compute_balance(owner=owner, now=now, expiring_soon=expiring_soon)
 
 
 async def read_balances(
@@ -330,7 +330,7 @@ async def read_balances(
         row = by_member.get(member_id, {})
         if row.get("due"):
             balances[member_id] = await read_balance(
-                account=Account(member_id=member_id), now=now, expiring_soon=expiring_soon
+                owner=PointsOwner(member_id=member_id), now=now, expiring_soon=expiring_soon
             )
             continue
         balances[member_id] = Balance.of(

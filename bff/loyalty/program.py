@@ -8,7 +8,7 @@ from bff import events
 from bff.errors import DomainError, ErrorCode
 from bff.identity.accounts import confirm_password
 from bff.identity.models import Member, ProgramStatus
-from bff.loyalty.ledger import Account, forfeit_all
+from bff.loyalty.ledger import PointsOwner, forfeit_all
 from bff.loyalty.models import Card
 from bff.offers.services import lapse_exclusive_activations
 from bff.settings import Settings
@@ -62,7 +62,7 @@ async def leave_program(*, member: Member, now: datetime | None = None) -> int:
             raise DomainError(
                 ErrorCode.CARDS_STILL_LINKED, f"Unlink these cards before opting out: {names}."
             )
-        forfeited = await forfeit_all(account=Account(member_id=member.id), now=now)
+        forfeited = await forfeit_all(owner=PointsOwner(member_id=member.id), now=now)
         await lapse_exclusive_activations(member_id=member.id, now=now)
         await Member.filter(id=member.id).update(program_status=ProgramStatus.OPTED_OUT)
         events.publish_after_commit(events.points_balance_changed(member.id))

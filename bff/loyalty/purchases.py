@@ -125,9 +125,9 @@ async def _record(
         raise DomainError(ErrorCode.CARD_NOT_FOUND, "No card has this number.", field="cardNumber")
     if card.status is CardStatus.INACTIVE:
         raise DomainError(ErrorCode.CARD_INACTIVE, "This card is deactivated.", field="cardNumber")
-    account = ledger.Account.of_card(card)
-    await account.lock()
-    await ledger.expire_due(account=account, now=now)
+    owner = ledger.PointsOwner.of_card(card)
+    await owner.lock()
+    await ledger.expire_due(owner=owner, now=now)
     earned = ledger.points_for_total(
         request.total, units_per_point=settings.currency_units_per_point
     )
@@ -145,11 +145,11 @@ async def _record(
     )
     if request.points_to_redeem:
         await ledger.redeem(
-            account=account, points=request.points_to_redeem, purchase=purchase, card=card, now=now
+            owner=owner, points=request.points_to_redeem, purchase=purchase, card=card, now=now
         )
     if earned:
         await ledger.earn(
-            account=account,
+            owner=owner,
             points=earned,
             purchase=purchase,
             card=card,

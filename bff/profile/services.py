@@ -12,7 +12,7 @@ from bff.identity.accounts import confirm_password
 from bff.identity.models import Member, RecoveryCode, Session, TwoFactorChallenge
 from bff.identity.throttle import throttle_for
 from bff.identity.validation import clean_member_fields
-from bff.loyalty.ledger import Account, forfeit_all
+from bff.loyalty.ledger import PointsOwner, forfeit_all
 from bff.loyalty.models import Card, PointsEntry, PointsLot, Purchase
 from bff.offers.models import Offer, OfferActivation
 from bff.profile.models import Channel, ConsentEvent, Preferences
@@ -108,7 +108,7 @@ async def close_account(
         await Offer.filter(member_id=member.id).delete()
         # Points die with the account (a FORFEIT entry): detached, live lots would become the
         # card's own, for whoever holds the card to redeem or link.
-        await forfeit_all(account=Account(member_id=member.id), now=now)
+        await forfeit_all(owner=PointsOwner(member_id=member.id), now=now)
         # Accounting keeps purchases and points, but no longer knows whose they were.
         await Card.filter(member_id=member.id).update(member_id=None, label=None, linked_at=None)
         for detached in (Purchase, PointsEntry, PointsLot):

@@ -11,7 +11,7 @@ from aiodataloader import DataLoader
 from bff.db.paging import keyset_page
 from bff.db.sql import select_models
 from bff.db.windowed import first_rows_per_group
-from bff.loyalty.ledger import Account, Balance, read_balances, settle_expiries
+from bff.loyalty.ledger import Balance, PointsOwner, read_balances, settle_expiries
 from bff.loyalty.models import Card, PointsEntry, Purchase
 
 
@@ -123,7 +123,7 @@ class EntriesPageByKeyLoader(DataLoader[EntriesPageKey, list[PointsEntry]]):
         now = datetime.now(UTC)
         pages = []
         for key in keys:
-            await settle_expiries(account=Account(member_id=key.member_id), now=now)
+            await settle_expiries(owner=PointsOwner(member_id=key.member_id), now=now)
             queryset = PointsEntry.filter(member_id=key.member_id)
             page = keyset_page(
                 queryset, field="occurred_at", after=key.after, first=key.first, descending=True
