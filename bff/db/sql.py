@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TypeVar
 
 from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.expressions import Q
 from tortoise.models import Model
 
 M = TypeVar("M", bound=Model)
@@ -19,9 +21,66 @@ def placeholders(client: BaseDBAsyncClient, count: int, *, start: int = 1) -> li
     return ["?"] * count
 
 
-def db_time(model: type[Model], field: str, value: datetime) -> object:
-    """`value` as the database stores `model.field` (SQLite compares ISO strings)."""
-    return model._meta.fields_map[field].to_db_value(value, model)  # noqa: SLF001 (Tortoise metadata)
+class Parameters:
+    """The values of one statement and their markers, numbered in the order they are added."""
+
+    def __init__(self, client: BaseDBAsyncClient) -> None:
+        self.values: list[object] = []
+        self._numbered = client.capabilities.dialect == "postgres"
+
+    def mark(self, value: object) -> str:
+        """The marker of `value` ($n on PostgreSQL, ? on SQLite), added to the values."""
+        self.values.append(value)
+        return f"${len(self.values)}" if self._numbered else "?"
+
+
+# Tortoise's lookup for each operator a `Where` term may use.
+_LOOKUPS = {"=": "", "<": "__lt", "<=": "__lte", ">": "__gt", ">=": "__gte", "IN": "__in"}
+IS_NULL = "IS NULL"
+
+
+@dataclass(frozen=True)
+class Where:
+    """Column comparisons that must all hold, written once and read two ways: as a Tortoise `Q`
+    for the ORM, and as SQL for hand-written statements, so the two can never disagree."""
+
+    terms: tuple[tuple[str, str, object], ...] = ()
+
+    @classmethod
+    def of(cls, column: str, op: str, value: object = None) -> Where:
+        """One comparison: `op` is one of =, <, <=, >, >=, IN (a sequence) or IS NULL."""
+        if op != IS_NULL and op not in _LOOKUPS:
+            raise ValueError(f"unsupported operator {op}")
+        return cls(((column, op, value),))
+
+    def __and__(self, other: Where) -> Where:
+        return Where((*self.terms, *other.terms))
+
+    def q(self) -> Q:
+        lookups: list[dict[str, object]] = [
+            {f"{column}__isnull": True} if op == IS_NULL else {f"{column}{_LOOKUPS[op]}": value}
+            for column, op, value in self.terms
+        ]
+        return Q(*(Q(**lookup) for lookup in lookups))  # type: ignore[arg-type]
+
+    def sql(self, model: type[Model], parameters: Parameters) -> str:
+        """The condition on `model`'s table, its values converted as the model stores them."""
+        meta = model._meta  # noqa: SLF001 (Tortoise metadata)
+        parts = []
+        for column, op, value in self.terms:
+            if column not in meta.fields_db_projection_reverse:
+                raise ValueError(f"{meta.db_table} has no column {column}")
+            field = meta.fields_map[meta.fields_db_projection_reverse[column]]
+            if op == IS_NULL:
+                parts.append(f'"{column}" IS NULL')
+            elif op == "IN":
+                values = value if isinstance(value, Sequence) else ()
+                marks = [parameters.mark(field.to_db_value(v, model)) for v in values]
+                parts.append(f'"{column}" IN ({", ".join(marks)})' if marks else "1 = 0")
+            else:
+                mark = parameters.mark(field.to_db_value(value, model))
+                parts.append(f'"{column}" {op} {mark}')
+        return " AND ".join(parts) or "1 = 1"
 
 
 def python_time(model: type[Model], field: str, value: object) -> datetime | None:
