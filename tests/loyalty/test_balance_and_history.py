@@ -146,6 +146,31 @@ async def test_transaction_pages_stay_stable_while_new_purchases_arrive(client):
     assert page["pageInfo"]["hasPreviousPage"] is True
 
 
+@pytest.mark.parametrize("on_card", [False, True], ids=["all cards", "one card"])
+async def test_paging_through_purchases_made_at_the_same_moment_shows_each_once(client, on_card):
+    """Purchases with one occurredAt are told apart by id: pages after a cursor, on one card or
+    on all of them, list every purchase exactly once, newest first."""
+    _, token, number, card_id = await member_with_card(client)
+    moment = days_ago(2)
+    receipts = [
+        (await buy(client, number, "10.00", occurredAt=moment))["receiptId"] for _ in range(5)
+    ]
+    variables = {"first": 2, "cardId": card_id if on_card else None}
+
+    seen, after, pages = [], None, 0
+    while True:
+        body = await gql(client, TRANSACTIONS, {**variables, "after": after}, token=token)
+        page = body["data"]["me"]["transactions"]
+        seen += [edge["node"]["receiptId"] for edge in page["edges"]]
+        pages += 1
+        if not page["pageInfo"]["hasNextPage"]:
+            break
+        after = page["pageInfo"]["endCursor"]
+
+    assert seen == receipts[::-1]
+    assert pages == 3
+
+
 async def test_transactions_can_be_filtered_by_card(client):
     """cardId narrows me.transactions to one card; Card.transactions agrees."""
     _, token, first_number, first_id = await member_with_card(client)
