@@ -1,4 +1,5 @@
-"""Registration, login (with its second factor), logout, password change and sessions."""
+"""Registration, login (with its second factor), logout, password change, sessions, and the
+identity's part of closing an account."""
 
 from __future__ import annotations
 
@@ -312,3 +313,27 @@ async def revoke_session(*, member_id: int, session_id: int) -> None:
         events.publish_after_commit(
             events.session_revoked(member_id=member_id, session_id=session_id)
         )
+
+
+async def erase_member(*, member_id: int, now: datetime) -> None:
+    """Closing an account, identity's part: blank every personal field, mark the row closed,
+    delete sessions, two-factor challenges and recovery codes. Call inside the closing
+    `events.transaction()`, under the member row lock."""
+    await Member.filter(id=member_id).update(
+        email=None,
+        password_hash=None,
+        first_name="",
+        last_name="",
+        phone=None,
+        company_name=None,
+        tax_id=None,
+        totp_secret=None,
+        totp_pending_secret=None,
+        totp_enabled_at=None,
+        totp_last_step=None,
+        closed_at=now,
+        updated_at=now,
+    )
+    for personal in (Session, TwoFactorChallenge, RecoveryCode):
+        await personal.filter(member_id=member_id).delete()
+    events.publish_after_commit(events.session_revoked(member_id=member_id))
