@@ -9,7 +9,6 @@ from typing import Any
 
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Q
-from tortoise.transactions import in_transaction
 
 from bff import events
 from bff.errors import DomainError, ErrorCode
@@ -38,7 +37,6 @@ from bff.identity.sessions import (
 from bff.identity.throttle import Factor, throttle_for
 from bff.identity.tokens import new_token, token_hash
 from bff.identity.validation import clean_member_fields, normalise_email
-from bff.profile.models import Preferences
 from bff.settings import Settings
 
 
@@ -101,17 +99,16 @@ async def register(
     await validate_new_password(data.password, user_inputs=user_inputs)
     password_hash = await hash_password(data.password, settings=settings)
     now = datetime.now(UTC)
+    # No preferences row: the defaults stand until the member first changes one (profile).
     try:
-        async with in_transaction():
-            member = await Member.create(
-                **cleaned,
-                password_hash=password_hash,
-                program_status=ProgramStatus.ENROLLED,
-                program_joined_at=now,
-                terms_version=settings.terms_version,
-                terms_accepted_at=now,
-            )
-            await Preferences.create(member=member, updated_at=now)
+        member = await Member.create(
+            **cleaned,
+            password_hash=password_hash,
+            program_status=ProgramStatus.ENROLLED,
+            program_joined_at=now,
+            terms_version=settings.terms_version,
+            terms_accepted_at=now,
+        )
     except IntegrityError:
         raise DomainError(
             ErrorCode.EMAIL_TAKEN, "An account with this email already exists.", field="email"

@@ -63,6 +63,8 @@ async def leave_program(*, member: Member, now: datetime | None = None) -> int:
                 ErrorCode.CARDS_STILL_LINKED, f"Unlink these cards before opting out: {names}."
             )
         forfeited = await forfeit_all(owner=PointsOwner(member_id=member.id), now=now)
+        # Exclusive offers are for program members. Loyalty calls offers here, explicitly and
+        # in this transaction; offers never imports loyalty (profile > loyalty > offers).
         await lapse_exclusive_activations(member_id=member.id, now=now)
         await Member.filter(id=member.id).update(program_status=ProgramStatus.OPTED_OUT)
         events.publish_after_commit(events.points_balance_changed(member.id))
