@@ -57,9 +57,6 @@ class PointsOwner:
     def lots(self) -> QuerySet[PointsLot]:
         return PointsLot.filter(self.rows().q())
 
-    def entries(self) -> QuerySet[PointsEntry]:
-        return PointsEntry.filter(self.rows().q())
-
     async def lock(self) -> None:
         """Lock the owning row until the transaction ends, so that writers of these points take
         turns (PostgreSQL `FOR UPDATE`; SQLite runs one write transaction at a time anyway)."""
@@ -134,18 +131,13 @@ class Balance:
             adjusted=sums.get(EntryKind.ADJUST, 0),
         )
 
-    @property
-    def total(self) -> int:
-        """What the entries add up to: every point not yet spent, expired or forfeited."""
-        return self.available + self.pending
-
 
 def points_for_total(total: Decimal, *, units_per_point: Decimal) -> int:
     """1 point per full `units_per_point` of the total."""
     return int(total // units_per_point)
 
 
-def portions(remaining: Sequence[int], points: int) -> list[int]:
+def _portions(remaining: Sequence[int], points: int) -> list[int]:
     """How many points to take from each lot, in the order given (soonest-expiring first),
     until `points` are taken or the lots run out."""
     taken: list[int] = []
@@ -193,7 +185,7 @@ async def redeem(
             ErrorCode.INSUFFICIENT_POINTS, "Not enough available points.", field="pointsToRedeem"
         )
     emptied: list[int] = []
-    for lot, taken in zip(lots, portions([lot.remaining for lot in lots], points), strict=True):
+    for lot, taken in zip(lots, _portions([lot.remaining for lot in lots], points), strict=True):
         if taken == lot.remaining:
             emptied.append(lot.id)
         elif taken:
