@@ -52,7 +52,9 @@ class PointsOwner:
         """The column and value that tell this owner's rows apart in an aggregate."""
         if self.member_id is not None:
             return "member_id", self.member_id
-        return "card_id", self.card_id or 0
+        if self.card_id is not None:
+            return "card_id", self.card_id
+        raise ValueError("a points owner is a member or a card")
 
     def lots(self) -> QuerySet[PointsLot]:
         return PointsLot.filter(self.rows().q())
