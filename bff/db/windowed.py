@@ -2,7 +2,8 @@
 
 Per-parent paging (each card's latest purchases) would otherwise be one query per parent. Window
 functions run on PostgreSQL and on SQLite 3.25+; Tortoise has no window expressions, so this
-writes the SQL with the dialect's placeholders and builds model instances from the rows.
+writes the SQL with the dialect's placeholders and builds model instances from the rows. A
+single group is the same statement without the window (ORDER BY ... LIMIT).
 """
 
 from __future__ import annotations
@@ -51,16 +52,26 @@ async def first_rows_per_group(
     if after is not None:
         conditions.append(_after(order_by, after, mark))
     ordering = ", ".join(f'"{column}" {"DESC" if desc else "ASC"}' for column, desc in order_by)
-    sql = (
-        f'SELECT * FROM (SELECT "{meta.db_table}".*, ROW_NUMBER() OVER '  # noqa: S608 (columns checked against the model)
-        f'(PARTITION BY "{group_by}" ORDER BY {ordering}) AS "_row_number" '
-        f'FROM "{meta.db_table}" WHERE {" AND ".join(conditions)}) AS "ranked" '
-        f'WHERE "_row_number" <= {parameters.mark(per_group)} '
-        f'ORDER BY "{group_by}", "_row_number"'
-    )
+    where = " AND ".join(conditions)
+    if len(groups) == 1:
+        # One group needs no window: with ORDER BY ... LIMIT the index hands over the page
+        # alone, where the window would number every row of the group first (the planner does
+        # not see that it stops early), which grows with the member's history.
+        sql = (
+            f'SELECT * FROM "{meta.db_table}" WHERE {where} '  # noqa: S608 (columns checked against the model)
+            f"ORDER BY {ordering} LIMIT {parameters.mark(per_group)}"
+        )
+    else:
+        sql = (
+            f'SELECT * FROM (SELECT "{meta.db_table}".*, ROW_NUMBER() OVER '  # noqa: S608 (columns checked against the model)
+            f'(PARTITION BY "{group_by}" ORDER BY {ordering}) AS "_row_number" '
+            f'FROM "{meta.db_table}" WHERE {where}) AS "ranked" '
+            f'WHERE "_row_number" <= {parameters.mark(per_group)} '
+            f'ORDER BY "{group_by}", "_row_number"'
+        )
     rows = await meta.db.execute_query_dict(sql, parameters.values)
     for row in rows:
-        del row["_row_number"]
+        row.pop("_row_number", None)
         instance = model._init_from_db(**row)  # noqa: SLF001 (how Tortoise builds rows)
         found[row[group_by]].append(instance)
     return found
