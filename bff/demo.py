@@ -1,26 +1,27 @@
 """Demo data for `make run`: a member with cards, 18 months of purchases and offers to browse.
 
-The purchases are replayed through the ledger's rules in memory (earn lots, soonest-expiring
-redemption, expiry before each redemption) and written with bulk inserts, so seeding stays fast
-on SQLite. Expiries due after the last purchase are left for the first read to materialise,
-as in production.
+The cards are linked and the purchases recorded through the loyalty domain itself, each with the
+clock stopped at its historical time, so the ledger holds what the tills would have made of them.
+Expiries due after the last purchase are left for the first read to materialise, as in
+production. One transaction around it all keeps seeding fast on SQLite (one commit).
 """
 
 from __future__ import annotations
 
 import random
 import secrets
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
+from bff import events
 from bff.db.connection import close_db, init_db
 from bff.identity.models import Member
 from bff.identity.passwords import hash_password, password_problem
-from bff.loyalty.codes import code_hash
-from bff.loyalty.ledger import points_for_total, portions
-from bff.loyalty.models import Card, CardStatus, EntryKind, PointsEntry, PointsLot, Purchase
-from bff.loyalty.numbers import check_digit, generate_number
+from bff.loyalty.cards import attach_card, issue_card, set_card_status
+from bff.loyalty.ledger import PointsOwner, read_balance
+from bff.loyalty.models import Card, CardStatus
+from bff.loyalty.numbers import check_digit
+from bff.loyalty.purchases import PurchaseRequest, record_purchase
 from bff.offers.models import Offer
 from bff.profile.models import Preferences
 from bff.settings import Settings
@@ -48,16 +49,6 @@ OFFER_TOPICS = (
     "Fresh produce",
     "Dairy",
 )
-
-
-@dataclass
-class _Lot:
-    purchase_index: int
-    card: Card
-    amount: int
-    remaining: int
-    available_at: datetime
-    expires_at: datetime
 
 
 async def seed_demo(settings: Settings, *, only_if_empty: bool) -> str:
@@ -112,164 +103,78 @@ def _summary(password: str, *, loaded: bool) -> str:
 
 async def _load(settings: Settings, *, password_hash: str, now: datetime) -> None:
     rng = random.Random(20261125)  # noqa: S311 (demo data, not security)
-    member = await Member.create(
-        email=DEMO_EMAIL,
-        password_hash=password_hash,
-        first_name="Daria",
-        last_name="Demidova",
-        company_name="Demo Catering LLC",
-        terms_version=settings.terms_version,
-        terms_accepted_at=now - timedelta(days=HISTORY_DAYS + 30),
-        program_joined_at=now - timedelta(days=HISTORY_DAYS + 30),
-    )
-    await Preferences.create(member=member, updated_at=now)
-    secret = settings.secret_key.get_secret_value()
-    cards = []
-    for label, linked_days_ago in (
-        ("Head office", HISTORY_DAYS + 20),
-        ("Warehouse", 300),
-        (None, 90),
-    ):
-        number = await _free_number()
-        cards.append(
-            await Card.create(
-                number=number,
-                code_hash=code_hash(number=number, code=secrets.token_hex(3), secret_key=secret),
-                member=member,
-                label=label,
-                linked_at=now - timedelta(days=linked_days_ago),
+    async with events.transaction():
+        member = await Member.create(
+            email=DEMO_EMAIL,
+            password_hash=password_hash,
+            first_name="Daria",
+            last_name="Demidova",
+            company_name="Demo Catering LLC",
+            terms_version=settings.terms_version,
+            terms_accepted_at=now - timedelta(days=HISTORY_DAYS + 30),
+            program_joined_at=now - timedelta(days=HISTORY_DAYS + 30),
+        )
+        await Preferences.create(member=member, updated_at=now)
+        cards = []
+        for label, linked_days_ago in (
+            ("Head office", HISTORY_DAYS + 20),
+            ("Warehouse", 300),
+            (None, 90),
+        ):
+            issued = await issue_card(settings=settings)
+            cards.append(
+                await attach_card(
+                    member_id=member.id,
+                    card_id=issued.card.id,
+                    label=label,
+                    settings=settings,
+                    now=now - timedelta(days=linked_days_ago),
+                )
             )
-        )
-    unlinked = await Card.get_or_none(number=UNLINKED_CARD_NUMBER)
-    if unlinked is None:
-        unlinked = await Card.create(
-            number=UNLINKED_CARD_NUMBER,
-            code_hash=code_hash(
-                number=UNLINKED_CARD_NUMBER, code=UNLINKED_CARD_CODE, secret_key=secret
-            ),
-        )
-    await _replay_purchases(member, cards, unlinked, settings=settings, now=now, rng=rng)
-    await _create_offers(member, now=now, rng=rng)
+        # Its points come from the tills: it starts empty, ready to be linked.
+        if not await Card.exists(number=UNLINKED_CARD_NUMBER):
+            await issue_card(
+                number=UNLINKED_CARD_NUMBER,
+                verification_code=UNLINKED_CARD_CODE,
+                settings=settings,
+            )
+        await _record_purchases(member, cards, settings=settings, now=now, rng=rng)
+        await set_card_status(member_id=member.id, card_id=cards[2].id, status=CardStatus.INACTIVE)
+        await _create_offers(member, now=now, rng=rng)
 
 
-async def _free_number() -> str:
-    while True:
-        number = generate_number()
-        if not await Card.exists(number=number):
-            return number
-
-
-async def _replay_purchases(
-    member: Member,
-    cards: list[Card],
-    unlinked: Card,
-    *,
-    settings: Settings,
-    now: datetime,
-    rng: random.Random,
+async def _record_purchases(
+    member: Member, cards: list[Card], *, settings: Settings, now: datetime, rng: random.Random
 ) -> None:
-    """~200 purchases over 18 months, 8 in the return window; every 12th redeems."""
+    """~200 purchases over 18 months, 8 in the return window, each on a card linked by then;
+    every 12th redeems what it can of a wish."""
     times = sorted(
         [now - timedelta(days=rng.uniform(14, HISTORY_DAYS)) for _ in range(PURCHASES - 8)]
         + [now - timedelta(days=rng.uniform(0.1, 13)) for _ in range(8)]
     )
-    second_linked_at = cards[1].linked_at or now
-    purchases: list[Purchase] = []
-    entries: list[tuple[int, PointsEntry]] = []  # (purchase index, entry)
-    lots: list[_Lot] = []
+    owner = PointsOwner(member_id=member.id)
     for index, occurred_at in enumerate(times):
-        # Only the first card was linked at the start of the history.
-        card = cards[0] if occurred_at < second_linked_at else rng.choice(cards)
+        linked = [card for card in cards if card.linked_at and card.linked_at <= occurred_at]
+        card = rng.choice(linked)
         total = Decimal(rng.randrange(1_500, 250_000)) / 100
-        earned = points_for_total(total, units_per_point=settings.currency_units_per_point)
-        for lot in lots:  # expiry before anything is redeemed, as the ledger does
-            if lot.remaining and lot.expires_at <= occurred_at:
-                expiry = _entry(member, lot.card, EntryKind.EXPIRE, -lot.remaining, lot.expires_at)
-                entries.append((-1, expiry))
-                lot.remaining = 0
         redeemed = 0
         if index % REDEEM_EVERY == REDEEM_EVERY - 1:
-            redeemed = _redeem(lots, at=occurred_at, wanted=rng.randrange(50, 400))
-            if redeemed:
-                redemption = _entry(member, card, EntryKind.REDEEM, -redeemed, occurred_at)
-                entries.append((index, redemption))
-        purchases.append(
-            Purchase(
+            balance = await read_balance(
+                owner=owner, now=occurred_at, expiring_soon=settings.points_expiring_soon
+            )
+            redeemed = min(rng.randrange(50, 400), balance.available)
+        await record_purchase(
+            request=PurchaseRequest(
                 receipt_id=f"DEMO-{index + 1:05d}",
-                request_fingerprint=secrets.token_hex(32),
-                card_id=card.id,
-                member_id=member.id,
+                card_number=card.number,
                 store_id=rng.choice(STORES),
                 total=total,
                 occurred_at=occurred_at,
-                points_earned=earned,
-                points_redeemed=redeemed,
-                recorded_at=occurred_at,
-            )
+                points_to_redeem=redeemed,
+            ),
+            settings=settings,
+            now=occurred_at,
         )
-        if earned:
-            entries.append((index, _entry(member, card, EntryKind.EARN, earned, occurred_at)))
-            lots.append(
-                _Lot(
-                    purchase_index=index,
-                    card=card,
-                    amount=earned,
-                    remaining=earned,
-                    available_at=occurred_at + settings.points_return_window,
-                    expires_at=occurred_at + settings.points_lifetime,
-                )
-            )
-    await Purchase.bulk_create(purchases, batch_size=500)
-    ids = dict(
-        await Purchase.filter(receipt_id__startswith="DEMO-").values_list("receipt_id", "id")
-    )
-    for purchase_index, entry in entries:
-        if purchase_index >= 0:
-            entry.purchase_id = ids[purchases[purchase_index].receipt_id]
-    await PointsEntry.bulk_create([entry for _, entry in entries], batch_size=500)
-    earn_ids = await (
-        PointsEntry.filter(member_id=member.id, kind=EntryKind.EARN)
-        .order_by("id")
-        .values_list("id", flat=True)
-    )
-    await PointsLot.bulk_create(
-        [
-            PointsLot(
-                member_id=member.id,
-                card_id=lot.card.id,
-                earn_entry_id=earn_id,
-                amount=lot.amount,
-                remaining=lot.remaining,
-                available_at=lot.available_at,
-                expires_at=lot.expires_at,
-            )
-            for lot, earn_id in zip(lots, earn_ids, strict=True)
-        ],
-        batch_size=500,
-    )
-    await Card.filter(id__in=[card.id for card in cards]).update(last_used_at=times[-1])
-    await Card.filter(id=cards[2].id).update(status=CardStatus.INACTIVE)
-    del unlinked  # its points come from the tills: it starts empty, ready to be linked
-
-
-def _entry(
-    member: Member, card: Card, kind: EntryKind, amount: int, occurred_at: datetime
-) -> PointsEntry:
-    return PointsEntry(
-        member_id=member.id, card_id=card.id, kind=kind, amount=amount, occurred_at=occurred_at
-    )
-
-
-def _redeem(lots: list[_Lot], *, at: datetime, wanted: int) -> int:
-    """Take up to `wanted` available points, soonest-expiring first; the points taken."""
-    usable = sorted(
-        (lot for lot in lots if lot.remaining and lot.available_at <= at < lot.expires_at),
-        key=lambda lot: (lot.expires_at, lot.purchase_index),
-    )
-    taken = portions([lot.remaining for lot in usable], wanted)
-    for lot, part in zip(usable, taken, strict=True):
-        lot.remaining -= part
-    return sum(taken)
 
 
 async def _create_offers(member: Member, *, now: datetime, rng: random.Random) -> None:

@@ -1,4 +1,5 @@
-"""Registration, login (with its second factor), logout, password change and sessions."""
+"""Registration, login (with its second factor), logout, password change, sessions, and the
+identity's part of closing an account."""
 
 from __future__ import annotations
 
@@ -8,7 +9,6 @@ from typing import Any
 
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Q
-from tortoise.transactions import in_transaction
 
 from bff import events
 from bff.errors import DomainError, ErrorCode
@@ -37,7 +37,6 @@ from bff.identity.sessions import (
 from bff.identity.throttle import Factor, throttle_for
 from bff.identity.tokens import new_token, token_hash
 from bff.identity.validation import clean_member_fields, normalise_email
-from bff.profile.models import Preferences
 from bff.settings import Settings
 
 
@@ -100,17 +99,16 @@ async def register(
     await validate_new_password(data.password, user_inputs=user_inputs)
     password_hash = await hash_password(data.password, settings=settings)
     now = datetime.now(UTC)
+    # No preferences row: the defaults stand until the member first changes one (profile).
     try:
-        async with in_transaction():
-            member = await Member.create(
-                **cleaned,
-                password_hash=password_hash,
-                program_status=ProgramStatus.ENROLLED,
-                program_joined_at=now,
-                terms_version=settings.terms_version,
-                terms_accepted_at=now,
-            )
-            await Preferences.create(member=member, updated_at=now)
+        member = await Member.create(
+            **cleaned,
+            password_hash=password_hash,
+            program_status=ProgramStatus.ENROLLED,
+            program_joined_at=now,
+            terms_version=settings.terms_version,
+            terms_accepted_at=now,
+        )
     except IntegrityError:
         raise DomainError(
             ErrorCode.EMAIL_TAKEN, "An account with this email already exists.", field="email"
@@ -312,3 +310,27 @@ async def revoke_session(*, member_id: int, session_id: int) -> None:
         events.publish_after_commit(
             events.session_revoked(member_id=member_id, session_id=session_id)
         )
+
+
+async def erase_member(*, member_id: int, now: datetime) -> None:
+    """Closing an account, identity's part: blank every personal field, mark the row closed,
+    delete sessions, two-factor challenges and recovery codes. Call inside the closing
+    `events.transaction()`, under the member row lock."""
+    await Member.filter(id=member_id).update(
+        email=None,
+        password_hash=None,
+        first_name="",
+        last_name="",
+        phone=None,
+        company_name=None,
+        tax_id=None,
+        totp_secret=None,
+        totp_pending_secret=None,
+        totp_enabled_at=None,
+        totp_last_step=None,
+        closed_at=now,
+        updated_at=now,
+    )
+    for personal in (Session, TwoFactorChallenge, RecoveryCode):
+        await personal.filter(member_id=member_id).delete()
+    events.publish_after_commit(events.session_revoked(member_id=member_id))

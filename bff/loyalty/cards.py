@@ -13,6 +13,7 @@ from bff.identity.models import Member, ProgramStatus
 from bff.identity.throttle import Factor, throttle_for
 from bff.identity.validation import clean_text
 from bff.loyalty.codes import code_hash, code_matches, generate_code, is_valid_code
+from bff.loyalty.ledger import PointsOwner
 from bff.loyalty.models import Card, CardStatus, PointsEntry, PointsLot, Purchase
 from bff.loyalty.numbers import generate_number, normalize_number
 from bff.settings import Settings
@@ -108,10 +109,9 @@ async def attach_card(
         await card.save(update_fields=["member_id", "linked_at", "label"])
         # Owner attribution only: the amounts stay as recorded. A closed account's rows stay
         # detached: they were never the card's own.
+        own_rows = PointsOwner(card_id=card.id).rows().q()
         for model in (Purchase, PointsEntry, PointsLot):
-            await model.filter(card_id=card.id, member_id__isnull=True, detached=False).update(
-                member_id=member_id
-            )
+            await model.filter(own_rows).update(member_id=member_id)
         events.publish_after_commit(events.points_balance_changed(member_id))
         return card
 

@@ -1,6 +1,6 @@
-"""The points ledger: accounts, expiry, redemption and the balance buckets.
+"""The points ledger: owners, expiry, redemption and the balance buckets.
 
-Points belong to an account: a member, or an unlinked card on its own (rows with that card and
+Points belong to an owner: a member, or an unlinked card on its own (rows with that card and
 no member). Linking a card hands its own rows to the member. Every change is an entry; lots
 track what each earning has left, so the balance is both the sum of the entries and the sum of
 what the lots have left.
@@ -14,47 +14,88 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from tortoise.functions import Sum
 from tortoise.queryset import QuerySet
 
 from bff import events
-from bff.db.sql import db_time, placeholders, python_time
+from bff.db.sql import IS_NULL, Parameters, Where, python_time
 from bff.errors import DomainError, ErrorCode
 from bff.identity.models import Member
 from bff.loyalty.models import Card, EntryKind, PointsEntry, PointsLot, Purchase
 
 
 @dataclass(frozen=True)
-class Account:
+class PointsOwner:
     """Whose points: a member's, or an unlinked card's own."""
 
     member_id: int | None = None
     card_id: int | None = None
 
     @classmethod
-    def of_card(cls, card: Card) -> Account:
+    def of_card(cls, card: Card) -> PointsOwner:
         if card.member_id is not None:
             return cls(member_id=card.member_id)
         return cls(card_id=card.id)
 
-    def lots(self) -> QuerySet[PointsLot]:
+    def rows(self) -> Where:
+        """The owner's rows of purchases, entries and lots (a card's own: no member, and not
+        left behind by a closed account)."""
         if self.member_id is not None:
-            return PointsLot.filter(member_id=self.member_id)
-        return PointsLot.filter(card_id=self.card_id, member_id__isnull=True, detached=False)
+            return Where.of("member_id", "=", self.member_id)
+        return (
+            Where.of("card_id", "=", self.card_id)
+            & Where.of("member_id", IS_NULL)
+            & Where.of("detached", "=", False)  # noqa: FBT003 (a column value)
+        )
 
-    def entries(self) -> QuerySet[PointsEntry]:
+    @property
+    def key(self) -> tuple[str, int]:
+        """The column and value that tell this owner's rows apart in an aggregate."""
         if self.member_id is not None:
-            return PointsEntry.filter(member_id=self.member_id)
-        return PointsEntry.filter(card_id=self.card_id, member_id__isnull=True, detached=False)
+            return "member_id", self.member_id
+        if self.card_id is not None:
+            return "card_id", self.card_id
+        raise ValueError("a points owner is a member or a card")
+
+    def lots(self) -> QuerySet[PointsLot]:
+        return PointsLot.filter(self.rows().q())
 
     async def lock(self) -> None:
-        """Lock the owning row until the transaction ends, so that writers of this account take
+        """Lock the owning row until the transaction ends, so that writers of these points take
         turns (PostgreSQL `FOR UPDATE`; SQLite runs one write transaction at a time anyway)."""
         # `.only()`, never `.values_list()`: Tortoise silently drops FOR UPDATE from the latter.
         if self.member_id is not None:
             await Member.select_for_update().filter(id=self.member_id).only("id")
         else:
             await Card.select_for_update().filter(id=self.card_id).only("id")
+
+
+# The rules of a lot's points, each written once: the ORM paths filter with `.q()`, the balance
+# aggregate reads the same definitions as SQL.
+
+
+def with_points() -> Where:
+    """A lot with points left."""
+    return Where.of("remaining", ">", 0)
+
+
+def due(now: datetime) -> Where:
+    """A lot whose lifetime has ended with points left: they expire (an EXPIRE entry)."""
+    return with_points() & Where.of("expires_at", "<=", now)
+
+
+def pending(now: datetime) -> Where:
+    """Points still inside the return window: counted, not yet redeemable."""
+    return with_points() & Where.of("available_at", ">", now)
+
+
+def available(now: datetime) -> Where:
+    """Points past the return window and before expiry: redeemable now."""
+    return with_points() & Where.of("available_at", "<=", now) & Where.of("expires_at", ">", now)
+
+
+def expiring(now: datetime, *, within: timedelta) -> Where:
+    """Available points that expire within `within`."""
+    return available(now) & Where.of("expires_at", "<=", now + within)
 
 
 @dataclass(frozen=True)
@@ -92,18 +133,13 @@ class Balance:
             adjusted=sums.get(EntryKind.ADJUST, 0),
         )
 
-    @property
-    def total(self) -> int:
-        """What the entries add up to: every point not yet spent, expired or forfeited."""
-        return self.available + self.pending
-
 
 def points_for_total(total: Decimal, *, units_per_point: Decimal) -> int:
     """1 point per full `units_per_point` of the total."""
     return int(total // units_per_point)
 
 
-def portions(remaining: Sequence[int], points: int) -> list[int]:
+def _portions(remaining: Sequence[int], points: int) -> list[int]:
     """How many points to take from each lot, in the order given (soonest-expiring first),
     until `points` are taken or the lots run out."""
     taken: list[int] = []
@@ -114,18 +150,14 @@ def portions(remaining: Sequence[int], points: int) -> list[int]:
     return taken
 
 
-async def expire_due(*, account: Account, now: datetime) -> None:
+async def expire_due(*, owner: PointsOwner, now: datetime) -> None:
     """Write an EXPIRE entry for every lot whose lifetime has ended with points left.
 
-    Call inside a transaction that holds the account's lock: then expiry never waits for a job,
+    Call inside a transaction that holds the owner's lock: then expiry never waits for a job,
     and two readers never expire the same lot twice.
     """
-    due = (
-        await account.lots()
-        .filter(remaining__gt=0, expires_at__lte=now)
-        .order_by("expires_at", "id")
-    )
-    if not due:
+    lots = await owner.lots().filter(due(now).q()).order_by("expires_at", "id")
+    if not lots:
         return
     await PointsEntry.bulk_create(
         [
@@ -136,30 +168,26 @@ async def expire_due(*, account: Account, now: datetime) -> None:
                 amount=-lot.remaining,
                 occurred_at=lot.expires_at,
             )
-            for lot in due
+            for lot in lots
         ]
     )
-    await PointsLot.filter(id__in=[lot.id for lot in due]).update(remaining=0)
-    if account.member_id is not None:
-        events.publish_after_commit(events.points_balance_changed(account.member_id))
+    await PointsLot.filter(id__in=[lot.id for lot in lots]).update(remaining=0)
+    if owner.member_id is not None:
+        events.publish_after_commit(events.points_balance_changed(owner.member_id))
 
 
 async def redeem(
-    *, account: Account, points: int, purchase: Purchase, card: Card, now: datetime
+    *, owner: PointsOwner, points: int, purchase: Purchase, card: Card, now: datetime
 ) -> PointsEntry:
     """Take `points` from the available lots that expire soonest; INSUFFICIENT_POINTS when they
-    hold fewer. Call inside a transaction holding the account's lock, after `expire_due`."""
-    lots = await (
-        account.lots()
-        .filter(remaining__gt=0, available_at__lte=now, expires_at__gt=now)
-        .order_by("expires_at", "id")
-    )
+    hold fewer. Call inside a transaction holding the owner's lock, after `expire_due`."""
+    lots = await owner.lots().filter(available(now).q()).order_by("expires_at", "id")
     if sum(lot.remaining for lot in lots) < points:
         raise DomainError(
             ErrorCode.INSUFFICIENT_POINTS, "Not enough available points.", field="pointsToRedeem"
         )
     emptied: list[int] = []
-    for lot, taken in zip(lots, portions([lot.remaining for lot in lots], points), strict=True):
+    for lot, taken in zip(lots, _portions([lot.remaining for lot in lots], points), strict=True):
         if taken == lot.remaining:
             emptied.append(lot.id)
         elif taken:
@@ -167,7 +195,7 @@ async def redeem(
     if emptied:
         await PointsLot.filter(id__in=emptied).update(remaining=0)
     return await PointsEntry.create(
-        member_id=account.member_id,
+        member_id=owner.member_id,
         card_id=card.id,
         kind=EntryKind.REDEEM,
         amount=-points,
@@ -178,7 +206,7 @@ async def redeem(
 
 async def earn(
     *,
-    account: Account,
+    owner: PointsOwner,
     points: int,
     purchase: Purchase,
     card: Card,
@@ -187,7 +215,7 @@ async def earn(
 ) -> PointsEntry:
     """An EARN entry and its lot: pending for the return window, gone after the lifetime."""
     entry = await PointsEntry.create(
-        member_id=account.member_id,
+        member_id=owner.member_id,
         card_id=card.id,
         kind=EntryKind.EARN,
         amount=points,
@@ -195,7 +223,7 @@ async def earn(
         purchase_id=purchase.id,
     )
     await PointsLot.create(
-        member_id=account.member_id,
+        member_id=owner.member_id,
         card_id=card.id,
         earn_entry_id=entry.id,
         amount=points,
@@ -206,11 +234,11 @@ async def earn(
     return entry
 
 
-async def forfeit_all(*, account: Account, now: datetime) -> int:
+async def forfeit_all(*, owner: PointsOwner, now: datetime) -> int:
     """Forfeit every point left (pending or available) with a FORFEIT entry per card the lots
     were earned on, so a card's rows still add up if they ever change owner; the points."""
-    await expire_due(account=account, now=now)
-    lots = await account.lots().filter(remaining__gt=0).values_list("id", "card_id", "remaining")
+    await expire_due(owner=owner, now=now)
+    lots = await owner.lots().filter(with_points().q()).values_list("id", "card_id", "remaining")
     per_card: dict[int, int] = defaultdict(int)
     for _, card_id, remaining in lots:
         per_card[card_id] += remaining
@@ -218,7 +246,7 @@ async def forfeit_all(*, account: Account, now: datetime) -> int:
         await PointsEntry.bulk_create(
             [
                 PointsEntry(
-                    member_id=account.member_id,
+                    member_id=owner.member_id,
                     card_id=card_id,
                     kind=EntryKind.FORFEIT,
                     amount=-points,
@@ -231,113 +259,96 @@ async def forfeit_all(*, account: Account, now: datetime) -> int:
     return sum(per_card.values())
 
 
-async def compute_balance(*, account: Account, now: datetime, expiring_soon: timedelta) -> Balance:
-    """The buckets from the lots and the entries; run after `expire_due` under the lock."""
-    lots = (
-        await account.lots()
-        .filter(remaining__gt=0)
-        .values_list("remaining", "available_at", "expires_at")
-    )
-    available = pending = soon = 0
-    next_expiry: datetime | None = None
-    for remaining, available_at, expires_at in lots:
-        if available_at > now:
-            pending += remaining
-            continue
-        available += remaining
-        if expires_at <= now + expiring_soon:
-            soon += remaining
-        if next_expiry is None or expires_at < next_expiry:
-            next_expiry = expires_at
-    rows = (
-        await account.entries()
-        .group_by("kind")
-        .annotate(total=Sum("amount"))
-        .values_list("kind", "total")
-    )
-    sums = {EntryKind(kind): int(total or 0) for kind, total in rows}
-    return Balance.of(
-        available=available,
-        pending=pending,
-        expiring_soon=soon,
-        next_expiry_at=next_expiry,
-        sums=sums,
-    )
-
-
-async def settle_expiries(*, account: Account, now: datetime) -> None:
+async def settle_expiries(*, owner: PointsOwner, now: datetime) -> None:
     """Materialise due expiries before reading history: a cheap check, then the locked write."""
-    if not await account.lots().filter(remaining__gt=0, expires_at__lte=now).exists():
+    if not await owner.lots().filter(due(now).q()).exists():
         return
     async with events.transaction():
-        await account.lock()
-        await expire_due(account=account, now=now)
+        await owner.lock()
+        await expire_due(owner=owner, now=now)
 
 
-async def read_balance(*, account: Account, now: datetime, expiring_soon: timedelta) -> Balance:
-    """The balance as of `now`, with due expiries written first, all under the account lock."""
+async def read_balance(*, owner: PointsOwner, now: datetime, expiring_soon: timedelta) -> Balance:
+    """The balance as of `now`, with due expiries written first, all under the owner's lock."""
     async with events.transaction():
-        await account.lock()
-        await expire_due(account=account, now=now)
-        return await compute_balance(account=account, now=now, expiring_soon=expiring_soon)
+        await owner.lock()
+        await expire_due(owner=owner, now=now)
+        group_by, key = owner.key
+        found = await _aggregate(group_by, owner.rows(), now=now, expiring_soon=expiring_soon)
+        balance, _ = found.get(key, (_NO_POINTS, 0))
+        return balance
 
 
 async def read_balances(
     *, member_ids: list[int], now: datetime, expiring_soon: timedelta
 ) -> dict[int, Balance]:
     """The balances of many members in one aggregate statement, without a lock. A member with a
-    due expiry not yet written takes `read_balance` (lock, expire, compute) instead, so the
-    answer is the same as `read_balance`'s; that happens once per expiry, at the first read.
-
-    Hand-written SQL: on every dashboard and home screen, Tortoise's building of these filtered
-    aggregates cost several times the queries themselves."""
-    client = PointsLot._meta.db  # noqa: SLF001 (Tortoise metadata)
-    ids = ", ".join(placeholders(client, len(member_ids), start=4))
-    at_now = db_time(PointsLot, "available_at", now)
-    soon = db_time(PointsLot, "expires_at", now + expiring_soon)
-    now_mark, soon_mark, due_mark = placeholders(client, 3)
-    # PostgreSQL numbers its parameters, so the entries reuse the ids; SQLite's are positional.
-    values = (
-        [at_now, soon, at_now, *member_ids]
-        if client.capabilities.dialect == "postgres"
-        else [at_now, at_now, at_now, soon, at_now, at_now, *member_ids, *member_ids]
-    )
-    # One statement, so the buckets (lots) and the totals (entries) come from one snapshot even
-    # while receipts commit: two statements would each see their own moment (READ COMMITTED).
-    rows = await client.execute_query_dict(
-        f"""
-        SELECT member_id, NULL AS kind,
-          SUM(CASE WHEN available_at <= {now_mark} THEN remaining END) AS available,
-          SUM(CASE WHEN available_at > {now_mark} THEN remaining END) AS pending,
-          SUM(CASE WHEN available_at <= {now_mark} AND expires_at <= {soon_mark}
-                   THEN remaining END) AS soon,
-          MIN(CASE WHEN available_at <= {now_mark} THEN expires_at END) AS next_expiry,
-          COUNT(CASE WHEN expires_at <= {due_mark} THEN id END) AS due
-        FROM points_lot WHERE remaining > 0 AND member_id IN ({ids}) GROUP BY member_id
-        UNION ALL
-        SELECT member_id, kind, SUM(amount), NULL, NULL, NULL, NULL
-        FROM points_entry WHERE member_id IN ({ids}) GROUP BY member_id, kind
-        """,  # noqa: S608 (only placeholders are interpolated)
-        values,
-    )
-    by_member = {row["member_id"]: row for row in rows if row["kind"] is None}
-    sums: dict[int, dict[EntryKind, int]] = {member_id: {} for member_id in member_ids}
-    for row in rows:
-        if row["kind"] is not None:
-            sums[row["member_id"]][EntryKind(row["kind"])] = int(row["available"] or 0)
+    due expiry not yet written takes `read_balance` (lock, expire, aggregate) instead, so the
+    answer is the same as `read_balance`'s; that happens once per expiry, at the first read."""
+    owners = Where.of("member_id", "IN", member_ids)
+    found = await _aggregate("member_id", owners, now=now, expiring_soon=expiring_soon)
     balances = {}
     for member_id in member_ids:
-        row = by_member.get(member_id, {})
-        if row.get("due"):
-            balances[member_id] = await read_balance(
-                account=Account(member_id=member_id), now=now, expiring_soon=expiring_soon
+        balance, due_lots = found.get(member_id, (_NO_POINTS, 0))
+        if due_lots:
+            balance = await read_balance(
+                owner=PointsOwner(member_id=member_id), now=now, expiring_soon=expiring_soon
             )
-            continue
-        balances[member_id] = Balance.of(
+        balances[member_id] = balance
+    return balances
+
+
+_NO_POINTS = Balance.of(available=0, pending=0, expiring_soon=0, next_expiry_at=None, sums={})
+
+
+async def _aggregate(
+    group_by: str, owners: Where, *, now: datetime, expiring_soon: timedelta
+) -> dict[int, tuple[Balance, int]]:
+    """For each value of `group_by` (member_id, or card_id for cards' own points) among the
+    `owners` rows: the balance, its buckets from the lots and its totals from the entries, and
+    how many of its lots are due (their EXPIRE entries not yet written).
+
+    Hand-written SQL: on every dashboard and home screen, Tortoise's building of these filtered
+    aggregates cost several times the queries themselves. The conditions are the rules above.
+    """
+    client = PointsLot._meta.db  # noqa: SLF001 (Tortoise metadata)
+    parameters = Parameters(client)
+
+    def lots(rule: Where) -> str:
+        return rule.sql(PointsLot, parameters)
+
+    # One statement, so the buckets (lots) and the totals (entries) come from one snapshot even
+    # while receipts commit: two statements would each see their own moment (READ COMMITTED).
+    # The markers are numbered as the f-string is evaluated, left to right.
+    rows = await client.execute_query_dict(
+        f"""
+        SELECT "{group_by}" AS owner_id, NULL AS kind,
+          SUM(CASE WHEN {lots(available(now))} THEN remaining END) AS available,
+          SUM(CASE WHEN {lots(pending(now))} THEN remaining END) AS pending,
+          SUM(CASE WHEN {lots(expiring(now, within=expiring_soon))} THEN remaining END) AS soon,
+          MIN(CASE WHEN {lots(available(now))} THEN expires_at END) AS next_expiry,
+          COUNT(CASE WHEN {lots(due(now))} THEN id END) AS due
+        FROM points_lot WHERE {lots(with_points() & owners)} GROUP BY "{group_by}"
+        UNION ALL
+        SELECT "{group_by}", kind, SUM(amount), NULL, NULL, NULL, NULL
+        FROM points_entry WHERE {owners.sql(PointsEntry, parameters)} GROUP BY "{group_by}", kind
+        """,  # noqa: S608 (columns are the model's, values are parameters)
+        parameters.values,
+    )
+    buckets = {row["owner_id"]: row for row in rows if row["kind"] is None}
+    sums: dict[int, dict[EntryKind, int]] = defaultdict(dict)
+    for row in rows:
+        if row["kind"] is not None:
+            sums[row["owner_id"]][EntryKind(row["kind"])] = int(row["available"] or 0)
+    found = {}
+    for key in buckets.keys() | sums.keys():
+        row = buckets.get(key, {})
+        balance = Balance.of(
             available=int(row.get("available") or 0),
             pending=int(row.get("pending") or 0),
             expiring_soon=int(row.get("soon") or 0),
             next_expiry_at=python_time(PointsLot, "expires_at", row.get("next_expiry")),
-            sums=sums[member_id],
+            sums=sums[key],
         )
-    return balances
+        found[key] = (balance, int(row.get("due") or 0))
+    return found

@@ -1,4 +1,4 @@
-"""Joining and leaving the loyalty program."""
+"""Joining and leaving the loyalty program, and the loyalty part of closing an account."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from bff import events
 from bff.errors import DomainError, ErrorCode
 from bff.identity.accounts import confirm_password
 from bff.identity.models import Member, ProgramStatus
-from bff.loyalty.ledger import Account, forfeit_all
-from bff.loyalty.models import Card
+from bff.loyalty.ledger import PointsOwner, forfeit_all
+from bff.loyalty.models import Card, PointsEntry, PointsLot, Purchase
 from bff.offers.services import lapse_exclusive_activations
 from bff.settings import Settings
 
@@ -62,9 +62,23 @@ async def leave_program(*, member: Member, now: datetime | None = None) -> int:
             raise DomainError(
                 ErrorCode.CARDS_STILL_LINKED, f"Unlink these cards before opting out: {names}."
             )
-        forfeited = await forfeit_all(account=Account(member_id=member.id), now=now)
+        forfeited = await forfeit_all(owner=PointsOwner(member_id=member.id), now=now)
+        # Exclusive offers are for program members. Loyalty calls offers here, explicitly and
+        # in this transaction; offers never imports loyalty (profile > loyalty > offers).
         await lapse_exclusive_activations(member_id=member.id, now=now)
         await Member.filter(id=member.id).update(program_status=ProgramStatus.OPTED_OUT)
         events.publish_after_commit(events.points_balance_changed(member.id))
     member.program_status = ProgramStatus.OPTED_OUT
     return forfeited
+
+
+async def detach_member(*, member_id: int, now: datetime) -> None:
+    """Closing an account, loyalty's part: the points left are forfeited, the cards unlinked,
+    and the purchases, entries and lots kept for accounting but detached from the member.
+    Call inside the closing transaction, under the member row lock."""
+    # Points die with the account (a FORFEIT entry): detached, live lots would become the
+    # card's own, for whoever holds the card to redeem or link.
+    await forfeit_all(owner=PointsOwner(member_id=member_id), now=now)
+    await Card.filter(member_id=member_id).update(member_id=None, label=None, linked_at=None)
+    for detached in (Purchase, PointsEntry, PointsLot):
+        await detached.filter(member_id=member_id).update(member_id=None, detached=True)

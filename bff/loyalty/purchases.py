@@ -1,16 +1,22 @@
-"""Recording a till receipt: once per receipt id, earning and redeeming in one transaction."""
+"""Recording a till receipt (once per receipt id, earning and redeeming in one transaction) and
+reading the purchases back a page at a time."""
 
 from __future__ import annotations
 
 import hashlib
 import json
+from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
+from typing import Protocol, TypeVar
 
 from tortoise.exceptions import IntegrityError
 
 from bff import events
+from bff.db.paging import cursor_position
+from bff.db.windowed import first_rows_per_group
 from bff.errors import DomainError, ErrorCode
 from bff.loyalty import ledger
 from bff.loyalty.models import Card, CardStatus, Purchase
@@ -125,9 +131,9 @@ async def _record(
         raise DomainError(ErrorCode.CARD_NOT_FOUND, "No card has this number.", field="cardNumber")
     if card.status is CardStatus.INACTIVE:
         raise DomainError(ErrorCode.CARD_INACTIVE, "This card is deactivated.", field="cardNumber")
-    account = ledger.Account.of_card(card)
-    await account.lock()
-    await ledger.expire_due(account=account, now=now)
+    owner = ledger.PointsOwner.of_card(card)
+    await owner.lock()
+    await ledger.expire_due(owner=owner, now=now)
     earned = ledger.points_for_total(
         request.total, units_per_point=settings.currency_units_per_point
     )
@@ -145,11 +151,11 @@ async def _record(
     )
     if request.points_to_redeem:
         await ledger.redeem(
-            account=account, points=request.points_to_redeem, purchase=purchase, card=card, now=now
+            owner=owner, points=request.points_to_redeem, purchase=purchase, card=card, now=now
         )
     if earned:
         await ledger.earn(
-            account=account,
+            owner=owner,
             points=earned,
             purchase=purchase,
             card=card,
@@ -161,3 +167,61 @@ async def _record(
     if card.member_id is not None:
         events.publish_after_commit(events.points_balance_changed(card.member_id))
     return purchase
+
+
+class PageRequest(Protocol):
+    """One page of a member's purchases, on one card or on all of them, after a cursor's
+    (occurredAt, id) position or from the newest."""
+
+    @property
+    def member_id(self) -> int: ...
+    @property
+    def card_id(self) -> int | None: ...
+    @property
+    def first(self) -> int: ...
+    @property
+    def after(self) -> tuple[str, int] | None: ...
+
+
+P = TypeVar("P", bound=PageRequest)
+
+
+async def purchase_pages(*, requests: Sequence[P]) -> dict[P, list[Purchase]]:
+    """For each request, `first + 1` purchases newest first, keyset by (occurredAt, id): stable
+    while receipts arrive; the extra row only says whether there is a next page. A card's page
+    holds the member's purchases on that card (not a previous holder's). INVALID_INPUT for a
+    cursor with no possible position (see `cursor_position`).
+
+    Pages that differ only in their card, or only in their member, come from one windowed
+    statement (PARTITION BY card or member): a screen listing every card costs one query.
+    """
+    positions = {request: _position(request) for request in requests}
+    batches: dict[tuple[int | None, int, tuple[datetime, int] | None], list[P]] = defaultdict(list)
+    for request, position in positions.items():
+        per_card_of = request.member_id if request.card_id is not None else None
+        batches[per_card_of, request.first, position].append(request)
+    pages: dict[P, list[Purchase]] = {}
+    for (per_card_of, first, position), batch in batches.items():
+        if per_card_of is not None:
+            group_by, equal = "card_id", {"member_id": per_card_of}
+        else:
+            group_by, equal = "member_id", {}
+        found = await first_rows_per_group(
+            Purchase,
+            group_by=group_by,
+            groups=sorted({_group(request) for request in batch}),
+            equal=equal,
+            order_by=[("occurred_at", True), ("id", True)],
+            after=position,
+            per_group=first + 1,
+        )
+        pages.update({request: found.get(_group(request), []) for request in batch})
+    return pages
+
+
+def _position(request: PageRequest) -> tuple[datetime, int] | None:
+    return cursor_position(request.after) if request.after is not None else None
+
+
+def _group(request: PageRequest) -> int:
+    return request.card_id if request.card_id is not None else request.member_id

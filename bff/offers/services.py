@@ -127,3 +127,10 @@ async def lapse_exclusive_activations(*, member_id: int, now: datetime) -> None:
     await OfferActivation.filter(
         member_id=member_id, lapsed_at__isnull=True, offer_id__in=Subquery(exclusive)
     ).update(lapsed_at=now)
+
+
+async def erase_member(*, member_id: int) -> None:
+    """Closing an account, offers' part: the member's activations and the offers targeted at
+    them go (public and exclusive offers stay for everyone else)."""
+    await OfferActivation.filter(member_id=member_id).delete()
+    await Offer.filter(member_id=member_id).delete()

@@ -19,7 +19,10 @@ def _time(value: datetime | None) -> str | None:
 async def export_member_data(*, member_id: int) -> dict[str, Any]:
     """Profile, preferences, consent history, sessions, cards, purchases and points ledger."""
     member = await Member.get(id=member_id)
-    preferences = await Preferences.get_or_none(member_id=member_id)
+    # No row until the member first changes a switch: the defaults, as of registration.
+    preferences = await Preferences.get_or_none(member_id=member_id) or Preferences(
+        member_id=member_id, updated_at=member.created_at
+    )
     consents = await ConsentEvent.filter(member_id=member_id).order_by("occurred_at", "id")
     sessions = await Session.filter(member_id=member_id).order_by("created_at", "id")
     cards = await Card.filter(member_id=member_id).order_by("linked_at", "id")
@@ -47,9 +50,7 @@ async def export_member_data(*, member_id: int) -> dict[str, Any]:
             "twoFactorEnabled": member.totp_enabled_at is not None,
             "createdAt": _time(member.created_at),
         },
-        "preferences": None
-        if preferences is None
-        else {
+        "preferences": {
             "notifyByEmail": preferences.notify_by_email,
             "notifyBySms": preferences.notify_by_sms,
             "notifyByPush": preferences.notify_by_push,

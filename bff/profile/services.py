@@ -7,14 +7,14 @@ from datetime import UTC, datetime
 
 from tortoise.transactions import in_transaction
 
-import bff.events
+from bff import events
+from bff.identity import accounts as identity
 from bff.identity.accounts import confirm_password
-from bff.identity.models import Member, RecoveryCode, Session, TwoFactorChallenge
+from bff.identity.models import Member
 from bff.identity.throttle import throttle_for
 from bff.identity.validation import clean_member_fields
-from bff.loyalty.ledger import Account, forfeit_all
-from bff.loyalty.models import Card, PointsEntry, PointsLot, Purchase
-from bff.offers.models import Offer, OfferActivation
+from bff.loyalty import program as loyalty
+from bff.offers import services as offers
 from bff.profile.models import Channel, ConsentEvent, Preferences
 from bff.settings import Settings
 
@@ -54,7 +54,7 @@ async def update_preferences(*, member_id: int, changes: dict[str, bool | None])
             [Preferences(member_id=member_id, updated_at=now)], ignore_conflicts=True
         )
         preferences = await Preferences.select_for_update().get(member_id=member_id)
-        events = [
+        changes_of_consent = [
             ConsentEvent(
                 member_id=member_id, channel=channel, granted=wanted[name], occurred_at=now
             )
@@ -66,9 +66,15 @@ async def update_preferences(*, member_id: int, changes: dict[str, bool | None])
                 setattr(preferences, name, wanted[name])
         preferences.updated_at = now
         await preferences.save()
-        if events:
-            await ConsentEvent.bulk_create(events)
+        if changes_of_consent:
+            await ConsentEvent.bulk_create(changes_of_consent)
     return preferences
+
+
+async def erase_member(*, member_id: int) -> None:
+    """Closing an account, profile's part: preferences and the consent history go."""
+    for personal in (ConsentEvent, Preferences):
+        await personal.filter(member_id=member_id).delete()
 
 
 async def close_account(
@@ -77,42 +83,20 @@ async def close_account(
     """Erase the member's personal data and end every session; the ledger stays, detached.
 
     The member row stays as an anonymous tombstone (closed_at set, every personal field empty),
-    so the email is free to register again and no login can reach it.
+    so the email is free to register again and no login can reach it. Each domain erases its
+    own rows, all in one transaction under the member row lock.
     """
     await confirm_password(member=member, password=password, client_ip=client_ip, settings=settings)
     email = member.email
     now = datetime.now(UTC)
-    async with bff.events.transaction():
+    async with events.transaction():
         locked = await Member.select_for_update().get(id=member.id)
         if locked.closed_at is not None:
             return
-        await Member.filter(id=member.id).update(
-            email=None,
-            password_hash=None,
-            first_name="",
-            last_name="",
-            phone=None,
-            company_name=None,
-            tax_id=None,
-            totp_secret=None,
-            totp_pending_secret=None,
-            totp_enabled_at=None,
-            totp_last_step=None,
-            closed_at=now,
-            updated_at=now,
-        )
-        for personal in (Session, TwoFactorChallenge, RecoveryCode, ConsentEvent, Preferences):
-            await personal.filter(member_id=member.id).delete()
-        bff.events.publish_after_commit(bff.events.session_revoked(member_id=member.id))
-        await OfferActivation.filter(member_id=member.id).delete()
-        await Offer.filter(member_id=member.id).delete()
-        # Points die with the account (a FORFEIT entry): detached, live lots would become the
-        # card's own, for whoever holds the card to redeem or link.
-        await forfeit_all(account=Account(member_id=member.id), now=now)
-        # Accounting keeps purchases and points, but no longer knows whose they were.
-        await Card.filter(member_id=member.id).update(member_id=None, label=None, linked_at=None)
-        for detached in (Purchase, PointsEntry, PointsLot):
-            await detached.filter(member_id=member.id).update(member_id=None, detached=True)
+        await identity.erase_member(member_id=member.id, now=now)
+        await erase_member(member_id=member.id)
+        await offers.erase_member(member_id=member.id)
+        await loyalty.detach_member(member_id=member.id, now=now)
     # The member's own counters: by email (passwords) and by member id (codes, cards).
     accounts = [f"member:{member.id}", *([email] if email else [])]
     await throttle_for(settings).forget_accounts(*accounts)

@@ -146,6 +146,52 @@ async def test_transaction_pages_stay_stable_while_new_purchases_arrive(client):
     assert page["pageInfo"]["hasPreviousPage"] is True
 
 
+@pytest.mark.parametrize("on_card", [False, True], ids=["all cards", "one card"])
+async def test_paging_through_purchases_made_at_the_same_moment_shows_each_once(client, on_card):
+    """Purchases with one occurredAt are told apart by id: pages after a cursor, on one card or
+    on all of them, list every purchase exactly once, newest first."""
+    _, token, number, card_id = await member_with_card(client)
+    moment = days_ago(2)
+    receipts = [
+        (await buy(client, number, "10.00", occurredAt=moment))["receiptId"] for _ in range(5)
+    ]
+    variables = {"first": 2, "cardId": card_id if on_card else None}
+
+    seen, after, pages = [], None, 0
+    while True:
+        body = await gql(client, TRANSACTIONS, {**variables, "after": after}, token=token)
+        page = body["data"]["me"]["transactions"]
+        seen += [edge["node"]["receiptId"] for edge in page["edges"]]
+        pages += 1
+        if not page["pageInfo"]["hasNextPage"]:
+            break
+        after = page["pageInfo"]["endCursor"]
+
+    assert seen == receipts[::-1]
+    assert pages == 3
+
+
+async def test_every_cards_page_after_a_cursor_holds_that_cards_older_purchases(client):
+    """Card.transactions(after:) on many cards at once: each card's purchases past the cursor."""
+    _, token, first_number, _ = await member_with_card(client)
+    second_number, second_code = await issue_card(client)
+    await link(client, token, second_number, second_code)
+    older_on_first = await buy(client, first_number, "10.00", occurredAt=days_ago(6))
+    older_on_second = await buy(client, second_number, "10.00", occurredAt=days_ago(5))
+    await buy(client, first_number, "10.00", occurredAt=days_ago(4))
+    await buy(client, second_number, "10.00", occurredAt=days_ago(3))
+    newest_two = await gql(client, TRANSACTIONS, {"first": 2}, token=token)
+    cursor = newest_two["data"]["me"]["transactions"]["pageInfo"]["endCursor"]
+
+    body = await gql(client, CARD_TRANSACTIONS_AFTER, {"first": 5, "after": cursor}, token=token)
+
+    pages = [
+        [edge["node"]["receiptId"] for edge in card["transactions"]["edges"]]
+        for card in body["data"]["me"]["cards"]
+    ]
+    assert pages == [[older_on_first["receiptId"]], [older_on_second["receiptId"]]]
+
+
 async def test_transactions_can_be_filtered_by_card(client):
     """cardId narrows me.transactions to one card; Card.transactions agrees."""
     _, token, first_number, first_id = await member_with_card(client)

@@ -10,9 +10,9 @@ from aiodataloader import DataLoader
 
 from bff.db.paging import keyset_page
 from bff.db.sql import select_models
-from bff.db.windowed import first_rows_per_group
-from bff.loyalty.ledger import Account, Balance, read_balances, settle_expiries
+from bff.loyalty.ledger import Balance, PointsOwner, read_balances, settle_expiries
 from bff.loyalty.models import Card, PointsEntry, Purchase
+from bff.loyalty.purchases import purchase_pages
 
 
 class CardByIdLoader(DataLoader[int, Card | None]):
@@ -77,42 +77,7 @@ class TransactionsPageByKeyLoader(DataLoader[TransactionsPageKey, list[Purchase]
     """
 
     async def batch_load_fn(self, keys: list[TransactionsPageKey]) -> list[list[Purchase]]:
-        pages: dict[TransactionsPageKey, list[Purchase]] = {}
-        first_pages: dict[tuple[int, int], list[int]] = defaultdict(list)
-        for key in keys:
-            if key.card_id is not None and key.after is None:
-                first_pages[key.member_id, key.first].append(key.card_id)
-        for (member_id, first), card_ids in first_pages.items():
-            per_card = await first_rows_per_group(
-                Purchase,
-                group_by="card_id",
-                groups=card_ids,
-                equal={"member_id": member_id},
-                order_by=[("occurred_at", True), ("id", True)],
-                per_group=first + 1,
-            )
-            for card_id in card_ids:
-                pages[TransactionsPageKey(member_id, card_id, first, None)] = per_card[card_id]
-        for key in keys:
-            if key in pages:
-                continue
-            if key.after is None:  # a first page: the hot path (dashboards), no query building
-                equal: dict[str, object] = {"member_id": key.member_id}
-                if key.card_id is not None:
-                    equal["card_id"] = key.card_id
-                pages[key] = await select_models(
-                    Purchase,
-                    equal=equal,
-                    order_by=[("occurred_at", True), ("id", True)],
-                    limit=key.first + 1,
-                )
-                continue
-            queryset = Purchase.filter(member_id=key.member_id)
-            if key.card_id is not None:
-                queryset = queryset.filter(card_id=key.card_id)
-            pages[key] = await keyset_page(
-                queryset, field="occurred_at", after=key.after, first=key.first, descending=True
-            )
+        pages = await purchase_pages(requests=keys)
         return [pages[key] for key in keys]
 
 
@@ -123,7 +88,7 @@ class EntriesPageByKeyLoader(DataLoader[EntriesPageKey, list[PointsEntry]]):
         now = datetime.now(UTC)
         pages = []
         for key in keys:
-            await settle_expiries(account=Account(member_id=key.member_id), now=now)
+            await settle_expiries(owner=PointsOwner(member_id=key.member_id), now=now)
             queryset = PointsEntry.filter(member_id=key.member_id)
             page = keyset_page(
                 queryset, field="occurred_at", after=key.after, first=key.first, descending=True
