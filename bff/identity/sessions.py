@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Protocol
 
+from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 from bff import events
@@ -50,27 +51,39 @@ def request_token(connection: HTTPConnection, settings: Settings) -> str | None:
     return connection.cookies.get(cookie_name(settings)) or None
 
 
+def live_sessions(*, now: datetime, settings: Settings) -> Q:
+    """The sessions that still authenticate at `now`: not revoked, not past their absolute
+    lifetime, not idle for SESSION_IDLE_TIMEOUT, and of a member whose account is open.
+
+    The one definition of a live session: sign-in lookups, the member's list of devices and
+    `bff prune` (its negation) all filter with it.
+    """
+    return Q(
+        revoked_at__isnull=True,
+        expires_at__gt=now,
+        last_seen_at__gt=now - settings.session_idle_timeout,
+        member__closed_at__isnull=True,
+    )
+
+
 async def authenticate_token(
     token: str, *, settings: Settings, now: datetime | None = None
 ) -> Authentication | None:
     """The live session and member of a token, or None (unknown, revoked, idle or expired)."""
     now = now or datetime.now(UTC)
     session = (
-        await Session.filter(token_hash=token_hash(token), revoked_at__isnull=True)
+        await Session.filter(
+            live_sessions(now=now, settings=settings), token_hash=token_hash(token)
+        )
         .select_related("member")
         .first()
     )
-    if session is None or session.expires_at <= now:
-        return None
-    if session.last_seen_at + settings.session_idle_timeout <= now:
-        return None
-    member = session.member
-    if member.closed_at is not None:
+    if session is None:
         return None
     if now - session.last_seen_at >= LAST_SEEN_RESOLUTION:
         await Session.filter(id=session.id).update(last_seen_at=now)
         session.last_seen_at = now
-    return Authentication(member=member, session=session)
+    return Authentication(member=session.member, session=session)
 
 
 async def authenticate_request(context: HasConnection) -> Authentication | None:
