@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import strawberry
 
 from bff.graphql.errors import UnauthenticatedError
-from bff.graphql.loaders import Loaders
+from bff.graphql.loaders import Loader
 
 if TYPE_CHECKING:
     from starlette.requests import Request
@@ -20,6 +20,8 @@ if TYPE_CHECKING:
     from bff.identity.sessions import Authentication
     from bff.settings import Settings
 
+L = TypeVar("L", bound=Loader[Any, Any])
+
 
 @dataclass
 class Context:
@@ -28,7 +30,6 @@ class Context:
     settings: Settings
     request_id: str
     client_ip: str
-    loaders: Loaders = field(default_factory=Loaders)
     # Websockets: the graphql-transport-ws connection_init payload (Strawberry fills it in).
     connection_params: dict[str, object] | None = None
     # Filled lazily by `authentication()`: one session lookup per request at most.
@@ -37,6 +38,21 @@ class Context:
     # Resolvers run concurrently: the first one starts the session lookup and the others await
     # the same task, so they all resume in one tick and their loader calls still batch.
     _authenticating: asyncio.Task[Authentication | None] | None = None
+    _loaders: dict[type[Loader[Any, Any]], Loader[Any, Any]] = field(
+        default_factory=dict, init=False
+    )
+
+    def loader(self, loader_class: type[L]) -> L:
+        """This request's loader of that class, made on first use."""
+        loader = self._loaders.get(loader_class)
+        if not isinstance(loader, loader_class):
+            loader = self._loaders[loader_class] = loader_class(self.settings)
+        return loader
+
+    def forget_loaded(self) -> None:
+        """Drop every loader and its cache: a websocket's context outlives each event it sends,
+        and what is sent for an event must be read now."""
+        self._loaders.clear()
 
     async def authentication(self) -> Authentication | None:
         """The caller's session and member, or None without a valid session."""

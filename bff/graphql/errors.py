@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from enum import Enum
-from typing import TYPE_CHECKING
 
 import strawberry
 from graphql import GraphQLError
@@ -13,9 +12,6 @@ from strawberry.extensions import MaskErrors
 
 from bff.errors import DomainError
 from bff.logging import request_id_var
-
-if TYPE_CHECKING:
-    from bff.graphql.context import Info
 
 logger = logging.getLogger("bff.graphql")
 
@@ -76,10 +72,6 @@ class UnauthenticatedError(GraphQLError):
 
     def __init__(self) -> None:
         super().__init__("Sign in to see this field.", extensions={"code": "UNAUTHENTICATED"})
-
-
-def request_id_of(info: Info) -> str:
-    return info.context.request_id
 
 
 def is_unexpected(error: GraphQLError) -> bool:

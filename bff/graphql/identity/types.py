@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from enum import Enum
 from typing import Self
 
@@ -11,7 +11,9 @@ from strawberry.scalars import JSON
 
 from bff.graphql.context import Info
 from bff.graphql.errors import UserError
+from bff.graphql.identity.loaders import LiveSessionsByMemberIdLoader
 from bff.graphql.loyalty.member_fields import MemberLoyaltyFields
+from bff.graphql.profile.loaders import PreferencesByMemberIdLoader
 from bff.graphql.profile.types import Preferences
 from bff.graphql.relay import Node, node_id
 from bff.identity import models
@@ -62,13 +64,6 @@ class Session(Node):
         )
 
 
-async def live_sessions_of(info: Info, member_id: int) -> list[models.Session]:
-    """The member's sessions that still authenticate (the loader leaves idleness to us)."""
-    rows = await info.context.loaders.live_sessions_by_member_id.load(member_id)
-    idle_since = datetime.now(UTC) - info.context.settings.session_idle_timeout
-    return [row for row in rows if row.last_seen_at > idle_since]
-
-
 @strawberry.type
 class Member(MemberLoyaltyFields, Node):
     id: strawberry.ID
@@ -103,12 +98,12 @@ class Member(MemberLoyaltyFields, Node):
         session = await info.context.session()
         if session is None or session.member_id != self.pk:
             return []  # only the member themself sees their devices
-        rows = await live_sessions_of(info, self.pk)
+        rows = await info.context.loader(LiveSessionsByMemberIdLoader).load(self.pk)
         return [Session.from_model(row, current_session_id=session.id) for row in rows]
 
     @strawberry.field
     async def preferences(self, info: Info) -> Preferences:
-        row = await info.context.loaders.preferences_by_member_id.load(self.pk)
+        row = await info.context.loader(PreferencesByMemberIdLoader).load(self.pk)
         return Preferences.from_model(row)
 
     @strawberry.field(

@@ -5,7 +5,12 @@ from __future__ import annotations
 import strawberry
 
 from bff.graphql.context import Info
-from bff.graphql.loyalty.loaders import BalanceKey, EntriesPageKey
+from bff.graphql.loyalty.loaders import (
+    CardsByMemberIdLoader,
+    PointsBalanceByMemberIdLoader,
+    PointsEntriesPageByKeyLoader,
+    PointsEntriesPageKey,
+)
 from bff.graphql.loyalty.types import (
     Card,
     PointsBalance,
@@ -30,25 +35,21 @@ class MemberLoyaltyFields:
 
     @strawberry.field
     async def cards(self, info: Info) -> list[Card]:
-        cards = await info.context.loaders.cards_by_member.load(self.pk)
+        cards = await info.context.loader(CardsByMemberIdLoader).load(self.pk)
         return [Card.from_model(card) for card in cards]
 
     @strawberry.field
     async def points(self, info: Info) -> PointsBalance:
-        key = BalanceKey(
-            member_id=self.pk, expiring_soon=info.context.settings.points_expiring_soon
-        )
-        return PointsBalance.from_balance(
-            await info.context.loaders.points_balance_by_member.load(key)
-        )
+        balance = await info.context.loader(PointsBalanceByMemberIdLoader).load(self.pk)
+        return PointsBalance.from_balance(balance)
 
     @strawberry.field
     async def points_history(
         self, info: Info, first: int | None = 20, after: str | None = None
     ) -> Connection[PointsEntry]:
         page = make_page(first, after, max_page_size=info.context.settings.max_page_size)
-        key = EntriesPageKey(member_id=self.pk, first=page.first, after=page.after)
-        rows = await info.context.loaders.points_entries_page.load(key)
+        key = PointsEntriesPageKey(member_id=self.pk, first=page.first, after=page.after)
+        rows = await info.context.loader(PointsEntriesPageByKeyLoader).load(key)
         return build_connection(
             [PointsEntry.from_model(row) for row in rows],
             [encode_cursor(row.occurred_at, row.id) for row in rows],

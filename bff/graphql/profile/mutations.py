@@ -9,6 +9,7 @@ from bff.graphql.context import Info
 from bff.graphql.identity.cookies import clear_session_cookie
 from bff.graphql.identity.mutations import errors_of
 from bff.graphql.identity.types import CloseAccountInput, CloseAccountPayload, Member, MemberPayload
+from bff.graphql.profile.loaders import PreferencesByMemberIdLoader
 from bff.graphql.profile.types import UpdatePreferencesInput, UpdateProfileInput
 from bff.profile import services
 
@@ -51,7 +52,7 @@ class ProfileMutation:
                 "marketing_by_push": input.marketing_by_push,
             },
         )
-        info.context.loaders.preferences_by_member_id.prime(member.id, preferences)
+        info.context.loader(PreferencesByMemberIdLoader).prime(member.id, preferences)
         return MemberPayload(member=Member.from_model(member))
 
     @strawberry.mutation(
