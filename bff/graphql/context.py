@@ -10,6 +10,8 @@ import strawberry
 
 from bff.graphql.errors import UnauthenticatedError
 from bff.graphql.loaders import Loader
+from bff.graphql.session import session_token
+from bff.identity.sessions import authenticate_token
 
 if TYPE_CHECKING:
     from starlette.requests import Request
@@ -57,10 +59,8 @@ class Context:
     async def authentication(self) -> Authentication | None:
         """The caller's session and member, or None without a valid session."""
         if not self._authenticated:
-            from bff.identity.sessions import authenticate_request  # noqa: PLC0415 (cycle)
-
             if self._authenticating is None:
-                self._authenticating = asyncio.ensure_future(authenticate_request(self))
+                self._authenticating = asyncio.ensure_future(self._look_up_session())
             try:
                 authentication = await self._authenticating
             finally:
@@ -69,6 +69,10 @@ class Context:
                 self._authentication = authentication
                 self._authenticated = True
         return self._authentication
+
+    async def _look_up_session(self) -> Authentication | None:
+        token = session_token(self)
+        return await authenticate_token(token, settings=self.settings) if token else None
 
     async def member(self) -> Member | None:
         auth = await self.authentication()

@@ -1,10 +1,10 @@
-"""Session lookup for a request: cookie for the web, `Authorization: Bearer` for mobile."""
+"""Sessions: starting and ending them, and finding the live one a token belongs to."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 
 from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
@@ -15,8 +15,6 @@ from bff.identity.models import Member, Session, SessionTransport, TwoFactorChal
 from bff.identity.tokens import new_token, token_hash
 
 if TYPE_CHECKING:
-    from starlette.requests import HTTPConnection
-
     from bff.settings import Settings
 
 # Writing last_seen_at on every request would turn each read into a write; a minute is precise
@@ -25,30 +23,10 @@ LAST_SEEN_RESOLUTION = timedelta(minutes=1)
 USER_AGENT_MAX_LENGTH = 512
 
 
-class HasConnection(Protocol):
-    @property
-    def request(self) -> HTTPConnection: ...
-    @property
-    def settings(self) -> Settings: ...
-
-
 @dataclass(frozen=True)
 class Authentication:
     member: Member
     session: Session
-
-
-def cookie_name(settings: Settings) -> str:
-    return "bff_session" if not settings.is_production else "__Host-bff_session"
-
-
-def request_token(connection: HTTPConnection, settings: Settings) -> str | None:
-    """The bearer token if the request has one, else the session cookie."""
-    header = connection.headers.get("authorization", "")
-    scheme, _, credentials = header.partition(" ")
-    if scheme.lower() == "bearer" and credentials.strip():
-        return credentials.strip()
-    return connection.cookies.get(cookie_name(settings)) or None
 
 
 def live_sessions(*, now: datetime, settings: Settings) -> Q:
@@ -84,13 +62,6 @@ async def authenticate_token(
         await Session.filter(id=session.id).update(last_seen_at=now)
         session.last_seen_at = now
     return Authentication(member=session.member, session=session)
-
-
-async def authenticate_request(context: HasConnection) -> Authentication | None:
-    token = request_token(context.request, context.settings)
-    if token is None:
-        return None
-    return await authenticate_token(token, settings=context.settings)
 
 
 def clip_user_agent(user_agent: str | None) -> str | None:

@@ -9,11 +9,6 @@ import strawberry
 from bff.errors import DomainError, DomainErrors
 from bff.graphql.context import Info
 from bff.graphql.errors import UserError, user_error, user_errors
-from bff.graphql.identity.cookies import (
-    clear_session_cookie,
-    set_session_cookie,
-    uses_session_cookie,
-)
 from bff.graphql.identity.types import (
     AuthPayload,
     ChangePasswordInput,
@@ -30,6 +25,11 @@ from bff.graphql.identity.types import (
     VerifyTwoFactorInput,
 )
 from bff.graphql.identity.types import SessionTransport as GraphQLSessionTransport
+from bff.graphql.session import (
+    clear_session_cookie,
+    set_session_cookie,
+    uses_session_cookie,
+)
 from bff.identity import accounts, models, two_factor_setup
 from bff.identity.models import SessionTransport
 from bff.identity.sessions import Authentication

@@ -6,11 +6,11 @@ import strawberry
 
 from bff.errors import DomainError, DomainErrors
 from bff.graphql.context import Info
-from bff.graphql.identity.cookies import clear_session_cookie
 from bff.graphql.identity.mutations import errors_of
 from bff.graphql.identity.types import CloseAccountInput, CloseAccountPayload, Member, MemberPayload
 from bff.graphql.profile.loaders import PreferencesByMemberIdLoader
 from bff.graphql.profile.types import UpdatePreferencesInput, UpdateProfileInput
+from bff.graphql.session import clear_session_cookie
 from bff.profile import services
 
 
