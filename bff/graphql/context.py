@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import strawberry
 
-from bff.graphql.errors import UnauthenticatedError
 from bff.graphql.loaders import Loader
 from bff.graphql.session import session_token
 from bff.identity.sessions import authenticate_token
@@ -78,12 +77,12 @@ class Context:
         auth = await self.authentication()
         return auth.member if auth else None
 
-    async def require_member(self) -> Member:
-        """The signed-in member; a top-level UNAUTHENTICATED error otherwise."""
-        auth = await self.authentication()
-        if auth is None:
-            raise UnauthenticatedError
-        return auth.member
+    @property
+    def signed_in_member(self) -> Member:
+        """The member of a field guarded by `IsMember`, which looked the session up."""
+        if self._authentication is None:
+            raise RuntimeError("signed_in_member is for fields with permission_classes=[IsMember]")
+        return self._authentication.member
 
     async def session(self) -> Session | None:
         auth = await self.authentication()

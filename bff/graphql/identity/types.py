@@ -13,6 +13,7 @@ from bff.graphql.context import Info
 from bff.graphql.errors import UserError
 from bff.graphql.identity.loaders import LiveSessionsByMemberIdLoader
 from bff.graphql.loyalty.member_fields import MemberLoyaltyFields
+from bff.graphql.permissions import IsMember
 from bff.graphql.profile.loaders import PreferencesByMemberIdLoader
 from bff.graphql.profile.types import Preferences
 from bff.graphql.relay import Node, node_id
@@ -111,12 +112,13 @@ class Member(MemberLoyaltyFields, Node):
             "Everything the portal holds on the member (profile, preferences, consent history, "
             "sessions, cards, purchases, points ledger) as one JSON document. Only for the "
             "signed-in member themself."
-        )
+        ),
+        permission_classes=[IsMember],
     )
     async def data_export(self, info: Info) -> JSON | None:
         from bff.profile.export import export_member_data  # noqa: PLC0415 (loads loyalty models)
 
-        member = await info.context.require_member()
+        member = info.context.signed_in_member
         if member.id != self.pk:
             return None
         return JSON(await export_member_data(member_id=member.id))
@@ -144,7 +146,7 @@ class MemberPayload:
 
 @strawberry.type
 class LogoutPayload:
-    ok: bool
+    ok: bool = False
     user_errors: list[UserError] = strawberry.field(default_factory=list)
 
 
@@ -168,7 +170,7 @@ class ConfirmTwoFactorSetupPayload:
 
 @strawberry.type
 class CloseAccountPayload:
-    ok: bool
+    ok: bool = False
     user_errors: list[UserError] = strawberry.field(default_factory=list)
 
 

@@ -20,6 +20,7 @@ from bff.graphql.loyalty.types import (
     transactions_connection,
 )
 from bff.graphql.offers.types import Offer, offers_connection
+from bff.graphql.permissions import IsMember
 from bff.graphql.relay import (
     Connection,
     build_connection,
@@ -79,12 +80,13 @@ class MemberLoyaltyFields:
     @strawberry.field(
         description=(
             "Offers this member can see: public, exclusive (ENROLLED only) and targeted to them."
-        )
+        ),
+        permission_classes=[IsMember],
     )
     async def offers(
         self, info: Info, first: int | None = 20, after: str | None = None
     ) -> Connection[Offer]:
-        viewer = Viewer.of(await info.context.require_member())
+        viewer = Viewer.of(info.context.signed_in_member)
         return await offers_connection(
             info, viewer=viewer, public_only=False, first=first, after=after
         )

@@ -226,8 +226,8 @@ async def own_card_pk(info: Info, card_id: str, *, member_id: int) -> int:
 
 @strawberry.type
 class CardPayload:
-    card: Card | None
-    user_errors: list[UserError]
+    card: Card | None = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
 
 
 async def resolve_card_node(info: Info, pk: int) -> Card | None:

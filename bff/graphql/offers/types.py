@@ -61,8 +61,8 @@ class Offer(Node):
 
 @strawberry.type
 class OfferPayload:
-    offer: Offer | None
-    user_errors: list[UserError]
+    offer: Offer | None = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
 
 
 async def offers_connection(

@@ -11,6 +11,7 @@ from bff.events import EventKind
 from bff.graphql.context import Info
 from bff.graphql.loyalty.loaders import CardByIdLoader, PointsBalanceByMemberIdLoader
 from bff.graphql.loyalty.types import Card, PointsBalance
+from bff.graphql.permissions import IsMember
 from bff.graphql.realtime.streams import member_events
 
 
@@ -27,20 +28,22 @@ class Subscription:
             "every purchase, redemption, expiry, opt-out or card link. Authenticate the "
             "websocket with the session cookie or connection_init "
             '{"authorization": "Bearer <token>"}.'
-        )
+        ),
+        permission_classes=[IsMember],
     )
     async def points_balance_changed(self, info: Info) -> AsyncGenerator[PointsBalance, None]:
-        member = await info.context.require_member()
+        member = info.context.signed_in_member
         stream = member_events(info.context, EventKind.POINTS_BALANCE_CHANGED, announce=True)
         async with aclosing(stream):
             async for _ in stream:
                 yield await _balance(info, member.id)
 
     @strawberry.subscription(
-        description="One of the signed-in member's cards after it was activated or deactivated."
+        description="One of the signed-in member's cards after it was activated or deactivated.",
+        permission_classes=[IsMember],
     )
     async def card_status_changed(self, info: Info) -> AsyncGenerator[Card, None]:
-        member = await info.context.require_member()
+        member = info.context.signed_in_member
         stream = member_events(info.context, EventKind.CARD_STATUS_CHANGED)
         async with aclosing(stream):
             async for event in stream:
