@@ -12,11 +12,14 @@ from strawberry.scalars import JSON
 from bff.graphql.context import Info
 from bff.graphql.errors import UserError
 from bff.graphql.identity.loaders import LiveSessionsByMemberIdLoader
-from bff.graphql.loyalty.member_fields import MemberLoyaltyFields
+from bff.graphql.loyalty import member_fields as loyalty
+from bff.graphql.loyalty.types import Card, PointsBalance, PointsEntry, Transaction
+from bff.graphql.offers import member_fields as offers
+from bff.graphql.offers.types import Offer
 from bff.graphql.permissions import IsMember
-from bff.graphql.profile.loaders import PreferencesByMemberIdLoader
+from bff.graphql.profile import member_fields as profile
 from bff.graphql.profile.types import Preferences
-from bff.graphql.relay import Node, node_id
+from bff.graphql.relay import Connection, HasPk, Node, node_id
 from bff.identity import models
 
 
@@ -65,8 +68,45 @@ class Session(Node):
         )
 
 
+async def live_sessions_of(root: HasPk, info: Info) -> list[Session]:
+    """Only the member themself sees their devices; an empty list for anyone else."""
+    session = await info.context.session()
+    if session is None or session.member_id != root.pk:
+        return []
+    rows = await info.context.loader(LiveSessionsByMemberIdLoader).load(root.pk)
+    return [Session.from_model(row, current_session_id=session.id) for row in rows]
+
+
 @strawberry.type
-class Member(MemberLoyaltyFields, Node):
+class _MemberLeadingFields:
+    """The fields of `Member` that the schema (the clients' contract) lists before `id`:
+    Strawberry puts a base class's fields first, so they are declared here, ahead of `Node`."""
+
+    pk: strawberry.Private[int]
+    cards: list[Card] = strawberry.field(resolver=loyalty.cards)
+    points: PointsBalance = strawberry.field(resolver=loyalty.points)
+    points_history: Connection[PointsEntry] = strawberry.field(resolver=loyalty.points_history)
+    transactions: Connection[Transaction] = strawberry.field(
+        resolver=loyalty.purchases,
+        description=(
+            "Purchases on this member's cards, newest first. A cardId that is not one of the "
+            "member's linked cards is a NOT_FOUND error."
+        ),
+    )
+    offers: Connection[Offer] = strawberry.field(
+        resolver=offers.offers,
+        description=(
+            "Offers this member can see: public, exclusive (ENROLLED only) and targeted to them."
+        ),
+        permission_classes=[IsMember],
+    )
+
+
+@strawberry.type
+class Member(_MemberLeadingFields, Node):
+    """A member with the fields of every domain: each resolver lives in its domain's package
+    (graphql/<domain>/member_fields.py) and is named here, so this is the whole type."""
+
     id: strawberry.ID
     email: str
     phone: str | None
@@ -78,6 +118,20 @@ class Member(MemberLoyaltyFields, Node):
     )
     program_status: ProgramStatus
     two_factor_enabled: bool
+    sessions: list[Session] = strawberry.field(
+        resolver=live_sessions_of,
+        description="The member's live sessions, most recently used first.",
+    )
+    preferences: Preferences = strawberry.field(resolver=profile.preferences)
+    data_export: JSON | None = strawberry.field(
+        resolver=profile.data_export,
+        description=(
+            "Everything the portal holds on the member (profile, preferences, consent history, "
+            "sessions, cards, purchases, points ledger) as one JSON document. Only for the "
+            "signed-in member themself."
+        ),
+        permission_classes=[IsMember],
+    )
 
     @classmethod
     def from_model(cls, member: models.Member) -> Self:
@@ -93,35 +147,6 @@ class Member(MemberLoyaltyFields, Node):
             program_status=ProgramStatus(member.program_status.value),
             two_factor_enabled=member.totp_enabled_at is not None,
         )
-
-    @strawberry.field(description="The member's live sessions, most recently used first.")
-    async def sessions(self, info: Info) -> list[Session]:
-        session = await info.context.session()
-        if session is None or session.member_id != self.pk:
-            return []  # only the member themself sees their devices
-        rows = await info.context.loader(LiveSessionsByMemberIdLoader).load(self.pk)
-        return [Session.from_model(row, current_session_id=session.id) for row in rows]
-
-    @strawberry.field
-    async def preferences(self, info: Info) -> Preferences:
-        row = await info.context.loader(PreferencesByMemberIdLoader).load(self.pk)
-        return Preferences.from_model(row)
-
-    @strawberry.field(
-        description=(
-            "Everything the portal holds on the member (profile, preferences, consent history, "
-            "sessions, cards, purchases, points ledger) as one JSON document. Only for the "
-            "signed-in member themself."
-        ),
-        permission_classes=[IsMember],
-    )
-    async def data_export(self, info: Info) -> JSON | None:
-        from bff.profile.export import export_member_data  # noqa: PLC0415 (loads loyalty models)
-
-        member = info.context.signed_in_member
-        if member.id != self.pk:
-            return None
-        return JSON(await export_member_data(member_id=member.id))
 
 
 @strawberry.type
