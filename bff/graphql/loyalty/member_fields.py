@@ -20,7 +20,7 @@ from bff.graphql.loyalty.types import (
     PointsEntry,
     Transaction,
     own_card_pk,
-    transactions_connection,
+    purchases_connection,
 )
 from bff.graphql.relay import Connection, HasPk, build_connection, encode_cursor, make_page
 
@@ -56,6 +56,6 @@ async def purchases(
     card_id: strawberry.ID | None = None,
 ) -> Connection[Transaction]:
     card_pk = None if card_id is None else await own_card_pk(info, card_id, member_id=root.pk)
-    return await transactions_connection(
+    return await purchases_connection(
         info, member_id=root.pk, card_id=card_pk, first=first, after=after
     )

@@ -1,4 +1,5 @@
-"""GraphQL types of loyalty: cards, the points balance and entries, transactions (purchases)."""
+"""GraphQL types of loyalty: cards, the points balance and entries, and purchases (the
+schema calls them `Transaction`)."""
 
 from __future__ import annotations
 
@@ -65,6 +66,9 @@ class PointsBalance:
 
 @strawberry.type
 class Transaction(Node):
+    """A purchase: `Transaction` is the schema's (the contract's) name for it, while in code a
+    transaction is a database transaction."""
+
     pk: strawberry.Private[int]
     member_id: strawberry.Private[int | None]
     card_pk: strawberry.Private[int]
@@ -134,7 +138,7 @@ class PointsEntry(Node):
         return Transaction.from_model(purchase)
 
 
-async def resolve_transaction_node(info: Info, pk: int) -> Transaction | None:
+async def purchase_node(info: Info, pk: int) -> Transaction | None:
     member = await info.context.member()
     purchase = await info.context.loader(PurchaseByIdLoader).load(pk)
     if member is None or purchase is None or purchase.member_id != member.id:
@@ -142,7 +146,7 @@ async def resolve_transaction_node(info: Info, pk: int) -> Transaction | None:
     return Transaction.from_model(purchase)
 
 
-async def resolve_points_entry_node(info: Info, pk: int) -> PointsEntry | None:
+async def points_entry_node(info: Info, pk: int) -> PointsEntry | None:
     member = await info.context.member()
     if member is None:
         return None
@@ -152,8 +156,8 @@ async def resolve_points_entry_node(info: Info, pk: int) -> PointsEntry | None:
     return PointsEntry.from_model(entry)
 
 
-register_node("Transaction", resolve_transaction_node)
-register_node("PointsEntry", resolve_points_entry_node)
+register_node("Transaction", purchase_node)
+register_node("PointsEntry", points_entry_node)
 
 
 @strawberry.enum
@@ -195,14 +199,15 @@ class Card(Node):
     async def transactions(
         self, info: Info, first: int | None = 20, after: str | None = None
     ) -> Connection[Transaction]:
-        return await transactions_connection(
+        return await purchases_connection(
             info, member_id=self.member_id, card_id=self.pk, first=first, after=after
         )
 
 
-async def transactions_connection(
+async def purchases_connection(
     info: Info, *, member_id: int, card_id: int | None, first: int | None, after: str | None
 ) -> Connection[Transaction]:
+    """A page of the member's purchases (on one card, or all of them), newest first."""
     page = make_page(first, after, max_page_size=info.context.settings.max_page_size)
     key = PurchasesPageKey(member_id=member_id, card_id=card_id, first=page.first, after=page.after)
     rows = await info.context.loader(PurchasesPageByKeyLoader).load(key)
@@ -230,7 +235,7 @@ class CardPayload:
     user_errors: list[UserError] = strawberry.field(default_factory=list)
 
 
-async def resolve_card_node(info: Info, pk: int) -> Card | None:
+async def card_node(info: Info, pk: int) -> Card | None:
     member = await info.context.member()
     card = await info.context.loader(CardByIdLoader).load(pk)
     if member is None or card is None or card.member_id != member.id:
@@ -238,4 +243,4 @@ async def resolve_card_node(info: Info, pk: int) -> Card | None:
     return Card.from_model(card)
 
 
-register_node("Card", resolve_card_node)
+register_node("Card", card_node)

@@ -79,10 +79,10 @@ async def offers_connection(
     )
 
 
-async def resolve_offer_node(info: Info, pk: int) -> Offer | None:
+async def offer_node(info: Info, pk: int) -> Offer | None:
     viewer = Viewer.of(await info.context.member())
     offer = await info.context.loader(VisibleOfferByViewerAndIdLoader).load((viewer, pk))
     return Offer.from_model(offer) if offer else None
 
 
-register_node("Offer", resolve_offer_node)
+register_node("Offer", offer_node)
