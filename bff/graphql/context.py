@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import strawberry
 
+from bff.graphql.errors import UnauthenticatedError
 from bff.graphql.loaders import Loader
 from bff.graphql.session import session_token
 from bff.identity.sessions import authenticate_token
@@ -79,9 +80,14 @@ class Context:
 
     @property
     def signed_in_member(self) -> Member:
-        """The member of a field guarded by `IsMember`, which looked the session up."""
-        if self._authentication is None:
+        """The member of a field guarded by `IsMember`, which looked the session up.
+
+        UNAUTHENTICATED if the session ended since (a websocket's subscription noticed it).
+        """
+        if not self._authenticated:
             raise RuntimeError("signed_in_member is for fields with permission_classes=[IsMember]")
+        if self._authentication is None:
+            raise UnauthenticatedError
         return self._authentication.member
 
     async def session(self) -> Session | None:
