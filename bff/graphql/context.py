@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import strawberry
 
 from bff.graphql.errors import UnauthenticatedError
-from bff.graphql.loaders import Loaders
+from bff.graphql.loaders import Loader
+from bff.graphql.session import session_token
+from bff.identity.sessions import authenticate_token
 
 if TYPE_CHECKING:
     from starlette.requests import Request
@@ -20,6 +22,8 @@ if TYPE_CHECKING:
     from bff.identity.sessions import Authentication
     from bff.settings import Settings
 
+L = TypeVar("L", bound=Loader[Any, Any])
+
 
 @dataclass
 class Context:
@@ -28,7 +32,6 @@ class Context:
     settings: Settings
     request_id: str
     client_ip: str
-    loaders: Loaders = field(default_factory=Loaders)
     # Websockets: the graphql-transport-ws connection_init payload (Strawberry fills it in).
     connection_params: dict[str, object] | None = None
     # Filled lazily by `authentication()`: one session lookup per request at most.
@@ -37,14 +40,27 @@ class Context:
     # Resolvers run concurrently: the first one starts the session lookup and the others await
     # the same task, so they all resume in one tick and their loader calls still batch.
     _authenticating: asyncio.Task[Authentication | None] | None = None
+    _loaders: dict[type[Loader[Any, Any]], Loader[Any, Any]] = field(
+        default_factory=dict, init=False
+    )
+
+    def loader(self, loader_class: type[L]) -> L:
+        """This request's loader of that class, made on first use."""
+        loader = self._loaders.get(loader_class)
+        if not isinstance(loader, loader_class):
+            loader = self._loaders[loader_class] = loader_class(self.settings)
+        return loader
+
+    def forget_loaded(self) -> None:
+        """Drop every loader and its cache: a websocket's context outlives each event it sends,
+        and what is sent for an event must be read now."""
+        self._loaders.clear()
 
     async def authentication(self) -> Authentication | None:
         """The caller's session and member, or None without a valid session."""
         if not self._authenticated:
-            from bff.identity.sessions import authenticate_request  # noqa: PLC0415 (cycle)
-
             if self._authenticating is None:
-                self._authenticating = asyncio.ensure_future(authenticate_request(self))
+                self._authenticating = asyncio.ensure_future(self._look_up_session())
             try:
                 authentication = await self._authenticating
             finally:
@@ -54,16 +70,25 @@ class Context:
                 self._authenticated = True
         return self._authentication
 
+    async def _look_up_session(self) -> Authentication | None:
+        token = session_token(self)
+        return await authenticate_token(token, settings=self.settings) if token else None
+
     async def member(self) -> Member | None:
         auth = await self.authentication()
         return auth.member if auth else None
 
-    async def require_member(self) -> Member:
-        """The signed-in member; a top-level UNAUTHENTICATED error otherwise."""
-        auth = await self.authentication()
-        if auth is None:
+    @property
+    def signed_in_member(self) -> Member:
+        """The member of a field guarded by `IsMember`, which looked the session up.
+
+        UNAUTHENTICATED if the session ended since (a websocket's subscription noticed it).
+        """
+        if not self._authenticated:
+            raise RuntimeError("signed_in_member is for fields with permission_classes=[IsMember]")
+        if self._authentication is None:
             raise UnauthenticatedError
-        return auth.member
+        return self._authentication.member
 
     async def session(self) -> Session | None:
         auth = await self.authentication()

@@ -2,22 +2,23 @@
 
 from __future__ import annotations
 
+import functools
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from enum import Enum
-from typing import TYPE_CHECKING
+from typing import ParamSpec, TypeVar
 
 import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import MaskErrors
 
-from bff.errors import DomainError
+from bff.errors import DomainError, DomainErrors
 from bff.logging import request_id_var
 
-if TYPE_CHECKING:
-    from bff.graphql.context import Info
-
 logger = logging.getLogger("bff.graphql")
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
 @strawberry.enum(name="ErrorCode")
@@ -61,25 +62,45 @@ class UserError:
     message: str
 
 
-def user_error(error: DomainError, *, input_name: str = "input") -> UserError:
-    """The client-facing form of a domain error; field paths are prefixed with the argument."""
-    path = [input_name, error.field] if error.field else None
+def user_error(error: DomainError) -> UserError:
+    """The client-facing form of a domain error; field paths start at the mutation's `input`
+    argument (every mutation takes its arguments as one `input`)."""
+    path = ["input", error.field] if error.field else None
     return UserError(field=path, code=GraphQLErrorCode[error.code.name], message=error.message)
 
 
-def user_errors(errors: Sequence[DomainError], *, input_name: str = "input") -> list[UserError]:
-    return [user_error(error, input_name=input_name) for error in errors]
+def returns_user_errors(
+    payload: Callable[..., R],
+) -> Callable[[Callable[P, Awaitable[R]]], Callable[P, Awaitable[R]]]:
+    """Make a mutation resolver answer `payload(user_errors=[...])` when the domain raises a
+    DomainError or DomainErrors: expected failures are data, not top-level errors.
+
+    Put it under `@strawberry.mutation`; the resolver's signature is kept for Strawberry.
+    """
+
+    def decorate(resolver: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
+        @functools.wraps(resolver)
+        async def resolve(*args: P.args, **kwargs: P.kwargs) -> R:
+            try:
+                return await resolver(*args, **kwargs)
+            except DomainErrors as failures:
+                return payload(user_errors=[user_error(error) for error in failures.errors])
+            except DomainError as error:
+                return payload(user_errors=[user_error(error)])
+
+        return resolve
+
+    return decorate
+
+
+SIGN_IN_TO_SEE = "Sign in to see this field."
 
 
 class UnauthenticatedError(GraphQLError):
-    """A field that needs a member was asked without a valid session."""
+    """A field that needs a member was asked without a valid session (see `IsMember`)."""
 
-    def __init__(self) -> None:
-        super().__init__("Sign in to see this field.", extensions={"code": "UNAUTHENTICATED"})
-
-
-def request_id_of(info: Info) -> str:
-    return info.context.request_id
+    def __init__(self, message: str = SIGN_IN_TO_SEE) -> None:
+        super().__init__(message, extensions={"code": "UNAUTHENTICATED"})
 
 
 def is_unexpected(error: GraphQLError) -> bool:

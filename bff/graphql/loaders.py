@@ -1,80 +1,25 @@
-"""Per-request DataLoaders: every relation a resolver follows goes through one of these."""
+"""The base of the per-request DataLoaders: every relation a resolver follows goes through one."""
 
 from __future__ import annotations
 
-from functools import cached_property
+from typing import TYPE_CHECKING, TypeVar
 
-from bff.graphql.identity.loaders import LiveSessionsByMemberIdLoader, PreferencesByMemberIdLoader
-from bff.graphql.loyalty.loaders import (
-    CardByIdLoader,
-    CardsByMemberLoader,
-    EntriesPageByKeyLoader,
-    PointsBalanceByMemberLoader,
-    PointsEntryByIdLoader,
-    PurchaseByIdLoader,
-    TransactionsPageByKeyLoader,
-)
-from bff.graphql.offers.loaders import (
-    OfferActivatedByMemberAndOfferLoader,
-    OfferByIdLoader,
-    OffersPageByKeyLoader,
-    VisibleOfferByViewerAndIdLoader,
-)
+from aiodataloader import DataLoader
+
+if TYPE_CHECKING:
+    from bff.settings import Settings
+
+K = TypeVar("K")
+V = TypeVar("V")
 
 
-class Loaders:
-    """The loaders of one request, each made on first use."""
+class Loader(DataLoader[K, V]):
+    """A DataLoader that `Context.loader(cls)` makes once per request, on first use.
 
-    # Loyalty
-    @cached_property
-    def card_by_id(self) -> CardByIdLoader:
-        return CardByIdLoader()
+    Declare one by subclassing, named `<Thing>By<Key>Loader`, with a `batch_load_fn` that
+    returns the values in the order of its keys; there is no registry to add it to.
+    """
 
-    @cached_property
-    def cards_by_member(self) -> CardsByMemberLoader:
-        return CardsByMemberLoader()
-
-    @cached_property
-    def purchase_by_id(self) -> PurchaseByIdLoader:
-        return PurchaseByIdLoader()
-
-    @cached_property
-    def transactions_page(self) -> TransactionsPageByKeyLoader:
-        return TransactionsPageByKeyLoader()
-
-    @cached_property
-    def points_entries_page(self) -> EntriesPageByKeyLoader:
-        return EntriesPageByKeyLoader()
-
-    @cached_property
-    def points_balance_by_member(self) -> PointsBalanceByMemberLoader:
-        return PointsBalanceByMemberLoader()
-
-    @cached_property
-    def offers_page(self) -> OffersPageByKeyLoader:
-        return OffersPageByKeyLoader()
-
-    @cached_property
-    def offer_by_id(self) -> OfferByIdLoader:
-        return OfferByIdLoader()
-
-    @cached_property
-    def visible_offer_by_id(self) -> VisibleOfferByViewerAndIdLoader:
-        return VisibleOfferByViewerAndIdLoader()
-
-    @cached_property
-    def points_entry_by_id(self) -> PointsEntryByIdLoader:
-        return PointsEntryByIdLoader()
-
-    @cached_property
-    def offer_activated(self) -> OfferActivatedByMemberAndOfferLoader:
-        return OfferActivatedByMemberAndOfferLoader()
-
-    # Identity and profile
-    @cached_property
-    def live_sessions_by_member_id(self) -> LiveSessionsByMemberIdLoader:
-        return LiveSessionsByMemberIdLoader()
-
-    @cached_property
-    def preferences_by_member_id(self) -> PreferencesByMemberIdLoader:
-        return PreferencesByMemberIdLoader()
+    def __init__(self, settings: Settings) -> None:
+        super().__init__()
+        self.settings = settings

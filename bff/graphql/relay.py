@@ -8,7 +8,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Generic, TypeVar
+from typing import Generic, Protocol, TypeVar
 
 import strawberry
 
@@ -26,6 +26,14 @@ def node_id(type_name: str, pk: int) -> strawberry.ID:
 @strawberry.interface
 class Node:
     id: strawberry.ID
+
+
+class HasPk(Protocol):
+    """An object type that keeps its row's key (`pk: strawberry.Private[int]`): the `root` of
+    field resolvers declared in another package than the type, e.g. `Member`'s loyalty fields."""
+
+    @property
+    def pk(self) -> int: ...
 
 
 @strawberry.type

@@ -21,8 +21,8 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types.unset import UnsetType
 
 from bff.graphql.context import Context
-from bff.graphql.identity.cookies import cross_site_refusal
 from bff.graphql.realtime.connection import authenticate_connection
+from bff.graphql.session import cross_site_refusal
 from bff.json_text import document_literal_problem, json_problem
 
 if TYPE_CHECKING:

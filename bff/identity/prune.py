@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from tortoise.expressions import Q
 
 from bff.identity.models import Session, ThrottleCounter, TwoFactorChallenge
+from bff.identity.sessions import live_sessions
 
 if TYPE_CHECKING:
     from bff.settings import Settings
@@ -24,19 +25,15 @@ class Pruned:
 
 
 async def prune(*, settings: Settings, now: datetime | None = None) -> Pruned:
-    """Delete sessions that ended (revoked, past their absolute lifetime or idle too long),
-    two-factor challenges that were used or expired, and throttle counters idle longer than
-    THROTTLE_WINDOW (they count from zero again anyway; Redis counters expire by themselves).
+    """Delete sessions that ended (not `live_sessions`: revoked, past their absolute lifetime,
+    idle too long or of a closed account), two-factor challenges that were used or expired, and
+    throttle counters idle longer than THROTTLE_WINDOW (they count from zero again anyway; Redis
+    counters expire by themselves).
 
     Live sessions, pending challenges and counters still inside their window are kept.
     """
     now = now or datetime.now(UTC)
-    ended = (
-        Q(revoked_at__isnull=False)
-        | Q(expires_at__lte=now)
-        | Q(last_seen_at__lte=now - settings.session_idle_timeout)
-    )
-    sessions = await Session.filter(ended).delete()
+    sessions = await Session.filter(~live_sessions(now=now, settings=settings)).delete()
     challenges = await TwoFactorChallenge.filter(
         Q(used_at__isnull=False) | Q(expires_at__lte=now)
     ).delete()

@@ -1,11 +1,12 @@
-"""Session lookup for a request: cookie for the web, `Authorization: Bearer` for mobile."""
+"""Sessions: starting and ending them, and finding the live one a token belongs to."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 
+from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 from bff import events
@@ -14,8 +15,6 @@ from bff.identity.models import Member, Session, SessionTransport, TwoFactorChal
 from bff.identity.tokens import new_token, token_hash
 
 if TYPE_CHECKING:
-    from starlette.requests import HTTPConnection
-
     from bff.settings import Settings
 
 # Writing last_seen_at on every request would turn each read into a write; a minute is precise
@@ -24,30 +23,25 @@ LAST_SEEN_RESOLUTION = timedelta(minutes=1)
 USER_AGENT_MAX_LENGTH = 512
 
 
-class HasConnection(Protocol):
-    @property
-    def request(self) -> HTTPConnection: ...
-    @property
-    def settings(self) -> Settings: ...
-
-
 @dataclass(frozen=True)
 class Authentication:
     member: Member
     session: Session
 
 
-def cookie_name(settings: Settings) -> str:
-    return "bff_session" if not settings.is_production else "__Host-bff_session"
+def live_sessions(*, now: datetime, settings: Settings) -> Q:
+    """The sessions that still authenticate at `now`: not revoked, not past their absolute
+    lifetime, not idle for SESSION_IDLE_TIMEOUT, and of a member whose account is open.
 
-
-def request_token(connection: HTTPConnection, settings: Settings) -> str | None:
-    """The bearer token if the request has one, else the session cookie."""
-    header = connection.headers.get("authorization", "")
-    scheme, _, credentials = header.partition(" ")
-    if scheme.lower() == "bearer" and credentials.strip():
-        return credentials.strip()
-    return connection.cookies.get(cookie_name(settings)) or None
+    The one definition of a live session: sign-in lookups, the member's list of devices and
+    `bff prune` (its negation) all filter with it.
+    """
+    return Q(
+        revoked_at__isnull=True,
+        expires_at__gt=now,
+        last_seen_at__gt=now - settings.session_idle_timeout,
+        member__closed_at__isnull=True,
+    )
 
 
 async def authenticate_token(
@@ -56,28 +50,18 @@ async def authenticate_token(
     """The live session and member of a token, or None (unknown, revoked, idle or expired)."""
     now = now or datetime.now(UTC)
     session = (
-        await Session.filter(token_hash=token_hash(token), revoked_at__isnull=True)
+        await Session.filter(
+            live_sessions(now=now, settings=settings), token_hash=token_hash(token)
+        )
         .select_related("member")
         .first()
     )
-    if session is None or session.expires_at <= now:
-        return None
-    if session.last_seen_at + settings.session_idle_timeout <= now:
-        return None
-    member = session.member
-    if member.closed_at is not None:
+    if session is None:
         return None
     if now - session.last_seen_at >= LAST_SEEN_RESOLUTION:
         await Session.filter(id=session.id).update(last_seen_at=now)
         session.last_seen_at = now
-    return Authentication(member=member, session=session)
-
-
-async def authenticate_request(context: HasConnection) -> Authentication | None:
-    token = request_token(context.request, context.settings)
-    if token is None:
-        return None
-    return await authenticate_token(token, settings=context.settings)
+    return Authentication(member=session.member, session=session)
 
 
 def clip_user_agent(user_agent: str | None) -> str | None:

@@ -11,9 +11,9 @@ from websockets.exceptions import InvalidStatus
 
 from bff import events
 from bff.graphql.schema import build_schema
+from bff.graphql.session import cookie_name
 from bff.graphql.view import GraphQLView
 from bff.identity.models import Member, Session
-from bff.identity.sessions import cookie_name
 from bff.identity.tokens import token_hash
 from bff.loyalty.cards import attach_card, set_card_status
 from bff.loyalty.models import Card, CardStatus, EntryKind, PointsEntry, PointsLot

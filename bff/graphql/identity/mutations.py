@@ -6,14 +6,8 @@ from collections.abc import Awaitable, Callable
 
 import strawberry
 
-from bff.errors import DomainError, DomainErrors
 from bff.graphql.context import Info
-from bff.graphql.errors import UserError, user_error, user_errors
-from bff.graphql.identity.cookies import (
-    clear_session_cookie,
-    set_session_cookie,
-    uses_session_cookie,
-)
+from bff.graphql.errors import returns_user_errors
 from bff.graphql.identity.types import (
     AuthPayload,
     ChangePasswordInput,
@@ -30,16 +24,16 @@ from bff.graphql.identity.types import (
     VerifyTwoFactorInput,
 )
 from bff.graphql.identity.types import SessionTransport as GraphQLSessionTransport
+from bff.graphql.permissions import IsMember
+from bff.graphql.session import (
+    clear_session_cookie,
+    set_session_cookie,
+    uses_session_cookie,
+)
 from bff.identity import accounts, models, two_factor_setup
 from bff.identity.models import SessionTransport
 from bff.identity.sessions import Authentication
 from bff.ids import expect_global_id
-
-
-def errors_of(error: DomainError | DomainErrors) -> list[UserError]:
-    if isinstance(error, DomainErrors):
-        return user_errors(error.errors)
-    return [user_error(error)]
 
 
 def transport_of(value: GraphQLSessionTransport | None) -> SessionTransport:
@@ -71,24 +65,21 @@ async def sensitive_change(
 ) -> MemberPayload:
     """A re-authenticated change of the signed-in member that keeps this request's session and
     ends their others (`change` gets the member, the secrets, the session id and the address)."""
-    member = await info.context.require_member()
     session = await info.context.session()
-    try:
-        member = await change(
-            member=member,
-            current_session_id=session.id if session else None,
-            client_ip=info.context.client_ip,
-            settings=info.context.settings,
-            **secrets,
-        )
-    except DomainError as error:
-        return MemberPayload(user_errors=errors_of(error))
+    member = await change(
+        member=info.context.signed_in_member,
+        current_session_id=session.id if session else None,
+        client_ip=info.context.client_ip,
+        settings=info.context.settings,
+        **secrets,
+    )
     return MemberPayload(member=Member.from_model(member))
 
 
 @strawberry.type
 class IdentityMutation:
     @strawberry.mutation
+    @returns_user_errors(AuthPayload)
     async def register(self, info: Info, input: RegisterInput) -> AuthPayload:  # noqa: A002 (contract)
         data = accounts.Registration(
             email=input.email,
@@ -100,47 +91,41 @@ class IdentityMutation:
             tax_id=input.tax_id,
             accept_terms=input.accept_terms,
         )
-        try:
-            result = await accounts.register(
-                data=data,
-                transport=transport_of(input.session_transport),
-                user_agent=user_agent(info),
-                client_ip=info.context.client_ip,
-                settings=info.context.settings,
-            )
-        except (DomainError, DomainErrors) as error:
-            return AuthPayload(user_errors=errors_of(error))
+        result = await accounts.register(
+            data=data,
+            transport=transport_of(input.session_transport),
+            user_agent=user_agent(info),
+            client_ip=info.context.client_ip,
+            settings=info.context.settings,
+        )
         return signed_in(info, result)
 
     @strawberry.mutation
+    @returns_user_errors(AuthPayload)
     async def login(self, info: Info, input: LoginInput) -> AuthPayload:  # noqa: A002 (contract)
-        try:
-            result = await accounts.login(
-                email=input.email,
-                password=input.password,
-                transport=transport_of(input.session_transport),
-                user_agent=user_agent(info),
-                client_ip=info.context.client_ip,
-                settings=info.context.settings,
-            )
-        except DomainError as error:
-            return AuthPayload(user_errors=errors_of(error))
+        result = await accounts.login(
+            email=input.email,
+            password=input.password,
+            transport=transport_of(input.session_transport),
+            user_agent=user_agent(info),
+            client_ip=info.context.client_ip,
+            settings=info.context.settings,
+        )
         return signed_in(info, result)
 
     @strawberry.mutation
+    @returns_user_errors(AuthPayload)
     async def verify_two_factor(self, info: Info, input: VerifyTwoFactorInput) -> AuthPayload:  # noqa: A002 (contract)
-        try:
-            result = await accounts.verify_two_factor(
-                challenge=input.challenge,
-                code=input.code,
-                client_ip=info.context.client_ip,
-                settings=info.context.settings,
-            )
-        except DomainError as error:
-            return AuthPayload(user_errors=errors_of(error))
+        result = await accounts.verify_two_factor(
+            challenge=input.challenge,
+            code=input.code,
+            client_ip=info.context.client_ip,
+            settings=info.context.settings,
+        )
         return signed_in(info, result)
 
     @strawberry.mutation(description="End this request's session (and clear its cookie).")
+    @returns_user_errors(LogoutPayload)
     async def logout(self, info: Info) -> LogoutPayload:
         session = await info.context.session()
         if session is not None:
@@ -150,7 +135,10 @@ class IdentityMutation:
         info.context.forget_authentication()
         return LogoutPayload(ok=True)
 
-    @strawberry.mutation(description="A new password; every other session ends.")
+    @strawberry.mutation(
+        description="A new password; every other session ends.", permission_classes=[IsMember]
+    )
+    @returns_user_errors(MemberPayload)
     async def change_password(self, info: Info, input: ChangePasswordInput) -> MemberPayload:  # noqa: A002 (contract)
         return await sensitive_change(
             info,
@@ -159,14 +147,12 @@ class IdentityMutation:
             new_password=input.new_password,
         )
 
-    @strawberry.mutation
+    @strawberry.mutation(permission_classes=[IsMember])
+    @returns_user_errors(MemberPayload)
     async def revoke_session(self, info: Info, input: RevokeSessionInput) -> MemberPayload:  # noqa: A002 (contract)
-        member = await info.context.require_member()
-        try:
-            session_id = expect_global_id(input.session_id, "Session", field="sessionId")
-            await accounts.revoke_session(member_id=member.id, session_id=session_id)
-        except DomainError as error:
-            return MemberPayload(user_errors=errors_of(error))
+        member = info.context.signed_in_member
+        session_id = expect_global_id(input.session_id, "Session", field="sessionId")
+        await accounts.revoke_session(member_id=member.id, session_id=session_id)
         current = await info.context.session()
         if (
             current is not None
@@ -176,38 +162,37 @@ class IdentityMutation:
             clear_session_cookie(info.context)
         return MemberPayload(member=Member.from_model(member))
 
-    @strawberry.mutation
+    @strawberry.mutation(permission_classes=[IsMember])
+    @returns_user_errors(TwoFactorSetupPayload)
     async def start_two_factor_setup(self, info: Info) -> TwoFactorSetupPayload:
-        member = await info.context.require_member()
-        try:
-            pending = await two_factor_setup.start_setup(
-                member=member, settings=info.context.settings
-            )
-        except DomainError as error:
-            return TwoFactorSetupPayload(user_errors=errors_of(error))
+        pending = await two_factor_setup.start_setup(
+            member=info.context.signed_in_member, settings=info.context.settings
+        )
         return TwoFactorSetupPayload(
             secret=pending.secret, provisioning_uri=pending.provisioning_uri
         )
 
-    @strawberry.mutation
+    @strawberry.mutation(permission_classes=[IsMember])
+    @returns_user_errors(ConfirmTwoFactorSetupPayload)
     async def confirm_two_factor_setup(
         self,
         info: Info,
         input: ConfirmTwoFactorSetupInput,  # noqa: A002 (contract)
     ) -> ConfirmTwoFactorSetupPayload:
-        member = await info.context.require_member()
-        try:
-            codes = await two_factor_setup.confirm_setup(
-                member=member,
-                code=input.code,
-                client_ip=info.context.client_ip,
-                settings=info.context.settings,
-            )
-        except DomainError as error:
-            return ConfirmTwoFactorSetupPayload(user_errors=errors_of(error))
+        member = info.context.signed_in_member
+        codes = await two_factor_setup.confirm_setup(
+            member=member,
+            code=input.code,
+            client_ip=info.context.client_ip,
+            settings=info.context.settings,
+        )
         return ConfirmTwoFactorSetupPayload(recovery_codes=codes, member=Member.from_model(member))
 
-    @strawberry.mutation(description="Needs the password and a code; every other session ends.")
+    @strawberry.mutation(
+        description="Needs the password and a code; every other session ends.",
+        permission_classes=[IsMember],
+    )
+    @returns_user_errors(MemberPayload)
     async def disable_two_factor(self, info: Info, input: DisableTwoFactorInput) -> MemberPayload:  # noqa: A002 (contract)
         return await sensitive_change(
             info, two_factor_setup.disable, password=input.password, code=input.code

@@ -5,7 +5,8 @@ from __future__ import annotations
 import strawberry
 
 from bff.graphql.context import Info
-from bff.graphql.identity.types import Member, Session, live_sessions_of
+from bff.graphql.identity.loaders import LiveSessionsByMemberIdLoader
+from bff.graphql.identity.types import Member, Session
 from bff.graphql.node import register_node
 
 
@@ -30,7 +31,7 @@ async def session_node(info: Info, pk: int) -> Session | None:
     current = await info.context.session()
     if current is None:
         return None
-    for row in await live_sessions_of(info, current.member_id):
+    for row in await info.context.loader(LiveSessionsByMemberIdLoader).load(current.member_id):
         if row.id == pk:
             return Session.from_model(row, current_session_id=current.id)
     return None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from enum import Enum
 from typing import Self
 
@@ -11,9 +11,15 @@ from strawberry.scalars import JSON
 
 from bff.graphql.context import Info
 from bff.graphql.errors import UserError
-from bff.graphql.loyalty.member_fields import MemberLoyaltyFields
+from bff.graphql.identity.loaders import LiveSessionsByMemberIdLoader
+from bff.graphql.loyalty import member_fields as loyalty
+from bff.graphql.loyalty.types import Card, PointsBalance, PointsEntry, Transaction
+from bff.graphql.offers import member_fields as offers
+from bff.graphql.offers.types import Offer
+from bff.graphql.permissions import IsMember
+from bff.graphql.profile import member_fields as profile
 from bff.graphql.profile.types import Preferences
-from bff.graphql.relay import Node, node_id
+from bff.graphql.relay import Connection, HasPk, Node, node_id
 from bff.identity import models
 
 
@@ -62,15 +68,45 @@ class Session(Node):
         )
 
 
-async def live_sessions_of(info: Info, member_id: int) -> list[models.Session]:
-    """The member's sessions that still authenticate (the loader leaves idleness to us)."""
-    rows = await info.context.loaders.live_sessions_by_member_id.load(member_id)
-    idle_since = datetime.now(UTC) - info.context.settings.session_idle_timeout
-    return [row for row in rows if row.last_seen_at > idle_since]
+async def live_sessions_of(root: HasPk, info: Info) -> list[Session]:
+    """Only the member themself sees their devices; an empty list for anyone else."""
+    session = await info.context.session()
+    if session is None or session.member_id != root.pk:
+        return []
+    rows = await info.context.loader(LiveSessionsByMemberIdLoader).load(root.pk)
+    return [Session.from_model(row, current_session_id=session.id) for row in rows]
 
 
 @strawberry.type
-class Member(MemberLoyaltyFields, Node):
+class _MemberLeadingFields:
+    """The fields of `Member` that the schema (the clients' contract) lists before `id`:
+    Strawberry puts a base class's fields first, so they are declared here, ahead of `Node`."""
+
+    pk: strawberry.Private[int]
+    cards: list[Card] = strawberry.field(resolver=loyalty.cards)
+    points: PointsBalance = strawberry.field(resolver=loyalty.points)
+    points_history: Connection[PointsEntry] = strawberry.field(resolver=loyalty.points_history)
+    transactions: Connection[Transaction] = strawberry.field(
+        resolver=loyalty.purchases,
+        description=(
+            "Purchases on this member's cards, newest first. A cardId that is not one of the "
+            "member's linked cards is a NOT_FOUND error."
+        ),
+    )
+    offers: Connection[Offer] = strawberry.field(
+        resolver=offers.offers,
+        description=(
+            "Offers this member can see: public, exclusive (ENROLLED only) and targeted to them."
+        ),
+        permission_classes=[IsMember],
+    )
+
+
+@strawberry.type
+class Member(_MemberLeadingFields, Node):
+    """A member with the fields of every domain: each resolver lives in its domain's package
+    (graphql/<domain>/member_fields.py) and is named here, so this is the whole type."""
+
     id: strawberry.ID
     email: str
     phone: str | None
@@ -82,6 +118,20 @@ class Member(MemberLoyaltyFields, Node):
     )
     program_status: ProgramStatus
     two_factor_enabled: bool
+    sessions: list[Session] = strawberry.field(
+        resolver=live_sessions_of,
+        description="The member's live sessions, most recently used first.",
+    )
+    preferences: Preferences = strawberry.field(resolver=profile.preferences)
+    data_export: JSON | None = strawberry.field(
+        resolver=profile.data_export,
+        description=(
+            "Everything the portal holds on the member (profile, preferences, consent history, "
+            "sessions, cards, purchases, points ledger) as one JSON document. Only for the "
+            "signed-in member themself."
+        ),
+        permission_classes=[IsMember],
+    )
 
     @classmethod
     def from_model(cls, member: models.Member) -> Self:
@@ -97,34 +147,6 @@ class Member(MemberLoyaltyFields, Node):
             program_status=ProgramStatus(member.program_status.value),
             two_factor_enabled=member.totp_enabled_at is not None,
         )
-
-    @strawberry.field(description="The member's live sessions, most recently used first.")
-    async def sessions(self, info: Info) -> list[Session]:
-        session = await info.context.session()
-        if session is None or session.member_id != self.pk:
-            return []  # only the member themself sees their devices
-        rows = await live_sessions_of(info, self.pk)
-        return [Session.from_model(row, current_session_id=session.id) for row in rows]
-
-    @strawberry.field
-    async def preferences(self, info: Info) -> Preferences:
-        row = await info.context.loaders.preferences_by_member_id.load(self.pk)
-        return Preferences.from_model(row)
-
-    @strawberry.field(
-        description=(
-            "Everything the portal holds on the member (profile, preferences, consent history, "
-            "sessions, cards, purchases, points ledger) as one JSON document. Only for the "
-            "signed-in member themself."
-        )
-    )
-    async def data_export(self, info: Info) -> JSON | None:
-        from bff.profile.export import export_member_data  # noqa: PLC0415 (loads loyalty models)
-
-        member = await info.context.require_member()
-        if member.id != self.pk:
-            return None
-        return JSON(await export_member_data(member_id=member.id))
 
 
 @strawberry.type
@@ -149,7 +171,7 @@ class MemberPayload:
 
 @strawberry.type
 class LogoutPayload:
-    ok: bool
+    ok: bool = False
     user_errors: list[UserError] = strawberry.field(default_factory=list)
 
 
@@ -173,7 +195,7 @@ class ConfirmTwoFactorSetupPayload:
 
 @strawberry.type
 class CloseAccountPayload:
-    ok: bool
+    ok: bool = False
     user_errors: list[UserError] = strawberry.field(default_factory=list)
 
 

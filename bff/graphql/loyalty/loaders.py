@@ -1,27 +1,26 @@
-"""Loaders of cards: by id, and the cards a member has linked."""
+"""Loaders of loyalty: cards, purchases, points entries and balances."""
 
 from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-
-from aiodataloader import DataLoader
+from datetime import UTC, datetime
 
 from bff.db.paging import keyset_page
 from bff.db.sql import select_models
+from bff.graphql.loaders import Loader
 from bff.loyalty.ledger import Balance, PointsOwner, read_balances, settle_expiries
 from bff.loyalty.models import Card, PointsEntry, Purchase
 from bff.loyalty.purchases import purchase_pages
 
 
-class CardByIdLoader(DataLoader[int, Card | None]):
+class CardByIdLoader(Loader[int, Card | None]):
     async def batch_load_fn(self, keys: list[int]) -> list[Card | None]:
         cards = {card.id: card for card in await select_models(Card, column_in=("id", keys))}
         return [cards.get(key) for key in keys]
 
 
-class CardsByMemberLoader(DataLoader[int, list[Card]]):
+class CardsByMemberIdLoader(Loader[int, list[Card]]):
     """A member's linked cards, in the order they were linked."""
 
     async def batch_load_fn(self, keys: list[int]) -> list[list[Card]]:
@@ -36,7 +35,7 @@ class CardsByMemberLoader(DataLoader[int, list[Card]]):
 
 
 @dataclass(frozen=True)
-class TransactionsPageKey:
+class PurchasesPageKey:
     """One page of a member's purchases, optionally on one card, newest first."""
 
     member_id: int
@@ -46,45 +45,40 @@ class TransactionsPageKey:
 
 
 @dataclass(frozen=True)
-class EntriesPageKey:
+class PointsEntriesPageKey:
+    """One page of a member's points ledger, newest first."""
+
     member_id: int
     first: int
     after: tuple[str, int] | None
 
 
-@dataclass(frozen=True)
-class BalanceKey:
-    member_id: int
-    expiring_soon: timedelta
-
-
-class PurchaseByIdLoader(DataLoader[int, Purchase | None]):
+class PurchaseByIdLoader(Loader[int, Purchase | None]):
     async def batch_load_fn(self, keys: list[int]) -> list[Purchase | None]:
         purchases = {purchase.id: purchase for purchase in await Purchase.filter(id__in=keys)}
         return [purchases.get(key) for key in keys]
 
 
-class PointsEntryByIdLoader(DataLoader[int, PointsEntry | None]):
+class PointsEntryByIdLoader(Loader[int, PointsEntry | None]):
     async def batch_load_fn(self, keys: list[int]) -> list[PointsEntry | None]:
         entries = {entry.id: entry for entry in await PointsEntry.filter(id__in=keys)}
         return [entries.get(key) for key in keys]
 
 
-class TransactionsPageByKeyLoader(DataLoader[TransactionsPageKey, list[Purchase]]):
+class PurchasesPageByKeyLoader(Loader[PurchasesPageKey, list[Purchase]]):
     """Pages of purchases, keyset by (occurredAt, id) newest first: stable while new receipts
-    arrive. First pages of many cards come from one windowed query (PARTITION BY card); a page
-    after a cursor, or of all the member's cards, is one query each (one per request in practice).
-    """
+    arrive. One statement per batch of pages that differ only in card or member (see
+    `purchase_pages`)."""
 
-    async def batch_load_fn(self, keys: list[TransactionsPageKey]) -> list[list[Purchase]]:
+    async def batch_load_fn(self, keys: list[PurchasesPageKey]) -> list[list[Purchase]]:
         pages = await purchase_pages(requests=keys)
         return [pages[key] for key in keys]
 
 
-class EntriesPageByKeyLoader(DataLoader[EntriesPageKey, list[PointsEntry]]):
+class PointsEntriesPageByKeyLoader(Loader[PointsEntriesPageKey, list[PointsEntry]]):
     """Pages of a member's ledger, newest first; due expiries are written before reading."""
 
-    async def batch_load_fn(self, keys: list[EntriesPageKey]) -> list[list[PointsEntry]]:
+    async def batch_load_fn(self, keys: list[PointsEntriesPageKey]) -> list[list[PointsEntry]]:
         now = datetime.now(UTC)
         pages = []
         for key in keys:
@@ -97,14 +91,13 @@ class EntriesPageByKeyLoader(DataLoader[EntriesPageKey, list[PointsEntry]]):
         return pages
 
 
-class PointsBalanceByMemberLoader(DataLoader[BalanceKey, Balance]):
+class PointsBalanceByMemberIdLoader(Loader[int, Balance]):
     """Balances of every member asked for, in two queries (see `read_balances`)."""
 
-    async def batch_load_fn(self, keys: list[BalanceKey]) -> list[Balance]:
-        now = datetime.now(UTC)
-        balances: dict[BalanceKey, Balance] = {}
-        for window in {key.expiring_soon for key in keys}:
-            member_ids = [key.member_id for key in keys if key.expiring_soon == window]
-            found = await read_balances(member_ids=member_ids, now=now, expiring_soon=window)
-            balances.update({BalanceKey(m, window): found[m] for m in member_ids})
-        return [balances[key] for key in keys]
+    async def batch_load_fn(self, member_ids: list[int]) -> list[Balance]:
+        found = await read_balances(
+            member_ids=member_ids,
+            now=datetime.now(UTC),
+            expiring_soon=self.settings.points_expiring_soon,
+        )
+        return [found[member_id] for member_id in member_ids]

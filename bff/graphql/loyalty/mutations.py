@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import strawberry
 
-from bff.errors import DomainError
 from bff.graphql.context import Info
-from bff.graphql.errors import user_error
+from bff.graphql.errors import returns_user_errors
 from bff.graphql.identity.types import Member, MemberPayload
 from bff.graphql.loyalty.types import Card, CardPayload
+from bff.graphql.permissions import IsMember
 from bff.ids import expect_global_id
 from bff.loyalty import cards as services
 from bff.loyalty import program
@@ -30,50 +30,44 @@ class CardIdInput:
 
 
 async def _set_status(info: Info, card_id: strawberry.ID, status: CardStatusModel) -> CardPayload:
-    member = await info.context.require_member()
-    try:
-        pk = expect_global_id(card_id, "Card", field="cardId")
-        card = await services.set_card_status(member_id=member.id, card_id=pk, status=status)
-    except DomainError as error:
-        return CardPayload(card=None, user_errors=[user_error(error)])
-    return CardPayload(card=Card.from_model(card), user_errors=[])
+    member = info.context.signed_in_member
+    pk = expect_global_id(card_id, "Card", field="cardId")
+    card = await services.set_card_status(member_id=member.id, card_id=pk, status=status)
+    return CardPayload(card=Card.from_model(card))
 
 
 @strawberry.type
 class CardsMutation:
-    @strawberry.mutation
+    @strawberry.mutation(permission_classes=[IsMember])
+    @returns_user_errors(CardPayload)
     async def link_card(self, info: Info, input: LinkCardInput) -> CardPayload:  # noqa: A002 (contract)
-        member = await info.context.require_member()
-        try:
-            card = await services.link_card(
-                member_id=member.id,
-                number=input.number,
-                verification_code=input.verification_code,
-                label=input.label,
-                client_address=info.context.client_ip,
-                settings=info.context.settings,
-            )
-        except DomainError as error:
-            return CardPayload(card=None, user_errors=[user_error(error)])
-        return CardPayload(card=Card.from_model(card), user_errors=[])
+        card = await services.link_card(
+            member_id=info.context.signed_in_member.id,
+            number=input.number,
+            verification_code=input.verification_code,
+            label=input.label,
+            client_address=info.context.client_ip,
+            settings=info.context.settings,
+        )
+        return CardPayload(card=Card.from_model(card))
 
-    @strawberry.mutation
+    @strawberry.mutation(permission_classes=[IsMember])
+    @returns_user_errors(CardPayload)
     async def activate_card(self, info: Info, input: CardIdInput) -> CardPayload:  # noqa: A002 (contract)
         return await _set_status(info, input.card_id, CardStatusModel.ACTIVE)
 
-    @strawberry.mutation
+    @strawberry.mutation(permission_classes=[IsMember])
+    @returns_user_errors(CardPayload)
     async def deactivate_card(self, info: Info, input: CardIdInput) -> CardPayload:  # noqa: A002 (contract)
         return await _set_status(info, input.card_id, CardStatusModel.INACTIVE)
 
-    @strawberry.mutation
+    @strawberry.mutation(permission_classes=[IsMember])
+    @returns_user_errors(MemberPayload)
     async def unlink_card(self, info: Info, input: CardIdInput) -> MemberPayload:  # noqa: A002 (contract)
-        member = await info.context.require_member()
-        try:
-            pk = expect_global_id(input.card_id, "Card", field="cardId")
-            await services.unlink_card(member_id=member.id, card_id=pk)
-        except DomainError as error:
-            return MemberPayload(member=None, user_errors=[user_error(error)])
-        return MemberPayload(member=Member.from_model(member), user_errors=[])
+        member = info.context.signed_in_member
+        pk = expect_global_id(input.card_id, "Card", field="cardId")
+        await services.unlink_card(member_id=member.id, card_id=pk)
+        return MemberPayload(member=Member.from_model(member))
 
 
 @strawberry.input
@@ -88,25 +82,21 @@ class OptOutInput:
 
 @strawberry.type
 class ProgramMutation:
-    @strawberry.mutation
+    @strawberry.mutation(permission_classes=[IsMember])
+    @returns_user_errors(MemberPayload)
     async def join_program(self, info: Info, input: JoinProgramInput) -> MemberPayload:  # noqa: A002 (contract)
-        member = await info.context.require_member()
-        try:
-            await program.join_program(member=member, accept_rules=input.accept_rules)
-        except DomainError as error:
-            return MemberPayload(member=None, user_errors=[user_error(error)])
-        return MemberPayload(member=Member.from_model(member), user_errors=[])
+        member = info.context.signed_in_member
+        await program.join_program(member=member, accept_rules=input.accept_rules)
+        return MemberPayload(member=Member.from_model(member))
 
-    @strawberry.mutation
+    @strawberry.mutation(permission_classes=[IsMember])
+    @returns_user_errors(MemberPayload)
     async def opt_out(self, info: Info, input: OptOutInput) -> MemberPayload:  # noqa: A002 (contract)
-        member = await info.context.require_member()
-        try:
-            await program.opt_out(
-                member=member,
-                password=input.password,
-                client_ip=info.context.client_ip,
-                settings=info.context.settings,
-            )
-        except DomainError as error:
-            return MemberPayload(member=None, user_errors=[user_error(error)])
-        return MemberPayload(member=Member.from_model(member), user_errors=[])
+        member = info.context.signed_in_member
+        await program.opt_out(
+            member=member,
+            password=input.password,
+            client_ip=info.context.client_ip,
+            settings=info.context.settings,
+        )
+        return MemberPayload(member=Member.from_model(member))

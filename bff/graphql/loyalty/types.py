@@ -1,4 +1,5 @@
-"""GraphQL types of loyalty: cards, the points balance and entries, transactions (purchases)."""
+"""GraphQL types of loyalty: cards, the points balance and entries, and purchases (the
+schema calls them `Transaction`)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,13 @@ import strawberry
 from bff.errors import DomainError, ErrorCode
 from bff.graphql.context import Info
 from bff.graphql.errors import UserError
-from bff.graphql.loyalty.loaders import TransactionsPageKey
+from bff.graphql.loyalty.loaders import (
+    CardByIdLoader,
+    PointsEntryByIdLoader,
+    PurchaseByIdLoader,
+    PurchasesPageByKeyLoader,
+    PurchasesPageKey,
+)
 from bff.graphql.node import register_node
 from bff.graphql.relay import Connection, Node, build_connection, encode_cursor, make_page, node_id
 from bff.ids import from_global_id
@@ -59,6 +66,9 @@ class PointsBalance:
 
 @strawberry.type
 class Transaction(Node):
+    """A purchase: `Transaction` is the schema's (the contract's) name for it, while in code a
+    transaction is a database transaction."""
+
     pk: strawberry.Private[int]
     member_id: strawberry.Private[int | None]
     card_pk: strawberry.Private[int]
@@ -88,7 +98,7 @@ class Transaction(Node):
     @strawberry.field
     async def card(self, info: Info) -> Card | None:
         """The card, while it is linked to the purchase's owner (null once unlinked)."""
-        card = await info.context.loaders.card_by_id.load(self.card_pk)
+        card = await info.context.loader(CardByIdLoader).load(self.card_pk)
         if card is None or card.member_id is None or card.member_id != self.member_id:
             return None
         return Card.from_model(card)
@@ -122,32 +132,32 @@ class PointsEntry(Node):
     async def transaction(self, info: Info) -> Transaction | None:
         if self.purchase_id is None:
             return None
-        purchase = await info.context.loaders.purchase_by_id.load(self.purchase_id)
+        purchase = await info.context.loader(PurchaseByIdLoader).load(self.purchase_id)
         if purchase is None or purchase.member_id != self.member_id:
             return None
         return Transaction.from_model(purchase)
 
 
-async def resolve_transaction_node(info: Info, pk: int) -> Transaction | None:
+async def purchase_node(info: Info, pk: int) -> Transaction | None:
     member = await info.context.member()
-    purchase = await info.context.loaders.purchase_by_id.load(pk)
+    purchase = await info.context.loader(PurchaseByIdLoader).load(pk)
     if member is None or purchase is None or purchase.member_id != member.id:
         return None
     return Transaction.from_model(purchase)
 
 
-async def resolve_points_entry_node(info: Info, pk: int) -> PointsEntry | None:
+async def points_entry_node(info: Info, pk: int) -> PointsEntry | None:
     member = await info.context.member()
     if member is None:
         return None
-    entry = await info.context.loaders.points_entry_by_id.load(pk)
+    entry = await info.context.loader(PointsEntryByIdLoader).load(pk)
     if entry is None or entry.member_id != member.id:
         return None
     return PointsEntry.from_model(entry)
 
 
-register_node("Transaction", resolve_transaction_node)
-register_node("PointsEntry", resolve_points_entry_node)
+register_node("Transaction", purchase_node)
+register_node("PointsEntry", points_entry_node)
 
 
 @strawberry.enum
@@ -189,19 +199,18 @@ class Card(Node):
     async def transactions(
         self, info: Info, first: int | None = 20, after: str | None = None
     ) -> Connection[Transaction]:
-        return await transactions_connection(
+        return await purchases_connection(
             info, member_id=self.member_id, card_id=self.pk, first=first, after=after
         )
 
 
-async def transactions_connection(
+async def purchases_connection(
     info: Info, *, member_id: int, card_id: int | None, first: int | None, after: str | None
 ) -> Connection[Transaction]:
+    """A page of the member's purchases (on one card, or all of them), newest first."""
     page = make_page(first, after, max_page_size=info.context.settings.max_page_size)
-    key = TransactionsPageKey(
-        member_id=member_id, card_id=card_id, first=page.first, after=page.after
-    )
-    rows = await info.context.loaders.transactions_page.load(key)
+    key = PurchasesPageKey(member_id=member_id, card_id=card_id, first=page.first, after=page.after)
+    rows = await info.context.loader(PurchasesPageByKeyLoader).load(key)
     return build_connection(
         [Transaction.from_model(row) for row in rows],
         [encode_cursor(row.occurred_at, row.id) for row in rows],
@@ -214,7 +223,7 @@ async def own_card_pk(info: Info, card_id: str, *, member_id: int) -> int:
     another type, unknown, someone else's, unlinked), all alike, so ids disclose nothing."""
     decoded = from_global_id(card_id)
     if decoded is not None and decoded[0] == "Card":
-        card = await info.context.loaders.card_by_id.load(decoded[1])
+        card = await info.context.loader(CardByIdLoader).load(decoded[1])
         if card is not None and card.member_id == member_id:
             return decoded[1]
     raise DomainError(ErrorCode.NOT_FOUND, "You have no card with this id.", field="cardId")
@@ -222,16 +231,16 @@ async def own_card_pk(info: Info, card_id: str, *, member_id: int) -> int:
 
 @strawberry.type
 class CardPayload:
-    card: Card | None
-    user_errors: list[UserError]
+    card: Card | None = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
 
 
-async def resolve_card_node(info: Info, pk: int) -> Card | None:
+async def card_node(info: Info, pk: int) -> Card | None:
     member = await info.context.member()
-    card = await info.context.loaders.card_by_id.load(pk)
+    card = await info.context.loader(CardByIdLoader).load(pk)
     if member is None or card is None or card.member_id != member.id:
         return None
     return Card.from_model(card)
 
 
-register_node("Card", resolve_card_node)
+register_node("Card", card_node)

@@ -1,4 +1,4 @@
-"""Loaders of offers: by id, and whether a member has activated them."""
+"""Loaders of offers: pages, by id as a viewer may see them, and whether one is activated."""
 
 from __future__ import annotations
 
@@ -6,8 +6,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from aiodataloader import DataLoader
-
+from bff.graphql.loaders import Loader
 from bff.offers.models import Offer
 from bff.offers.services import Viewer, activated_offer_ids, offers_page, visible_offers
 
@@ -22,7 +21,7 @@ class OffersPageKey:
     after: tuple[str, int] | None
 
 
-class OffersPageByKeyLoader(DataLoader[OffersPageKey, list[Offer]]):
+class OffersPageByKeyLoader(Loader[OffersPageKey, list[Offer]]):
     """Pages of offers, soonest-ending first; one query per distinct page (one per request)."""
 
     async def batch_load_fn(self, keys: list[OffersPageKey]) -> list[list[Offer]]:
@@ -39,13 +38,7 @@ class OffersPageByKeyLoader(DataLoader[OffersPageKey, list[Offer]]):
         ]
 
 
-class OfferByIdLoader(DataLoader[int, Offer | None]):
-    async def batch_load_fn(self, keys: list[int]) -> list[Offer | None]:
-        offers = {offer.id: offer for offer in await Offer.filter(id__in=keys)}
-        return [offers.get(key) for key in keys]
-
-
-class VisibleOfferByViewerAndIdLoader(DataLoader[tuple[Viewer, int], Offer | None]):
+class VisibleOfferByViewerAndIdLoader(Loader[tuple[Viewer, int], Offer | None]):
     """Offers by id as `viewer` may see them now (None when they may not): one query per viewer,
     so many `node(id)` lookups of offers in one request are one query."""
 
@@ -59,7 +52,7 @@ class VisibleOfferByViewerAndIdLoader(DataLoader[tuple[Viewer, int], Offer | Non
         return [found.get(key) for key in keys]
 
 
-class OfferActivatedByMemberAndOfferLoader(DataLoader[tuple[int, int], bool]):
+class OfferActivatedByMemberAndOfferLoader(Loader[tuple[int, int], bool]):
     """Whether (member id, offer id) has a live activation; one query per member."""
 
     async def batch_load_fn(self, keys: list[tuple[int, int]]) -> list[bool]:

@@ -6,10 +6,11 @@ import strawberry
 
 from bff.errors import DomainError, ErrorCode
 from bff.graphql.context import Info
-from bff.graphql.errors import user_error
+from bff.graphql.errors import returns_user_errors
 from bff.graphql.offers.types import Offer, OfferPayload
-from bff.ids import expect_global_id
-from bff.offers.services import activate_offer
+from bff.graphql.permissions import IsMember
+from bff.ids import from_global_id
+from bff.offers.services import NOT_AVAILABLE, activate_offer
 
 
 @strawberry.input
@@ -17,20 +18,21 @@ class ActivateOfferInput:
     offer_id: strawberry.ID
 
 
+def offer_pk(offer_id: str) -> int:
+    """The key of an offer's global id; any other id is OFFER_NOT_AVAILABLE, the answer for an
+    offer the member may not see, so ids disclose nothing."""
+    decoded = from_global_id(offer_id)
+    if decoded is None or decoded[0] != "Offer":
+        raise DomainError(ErrorCode.OFFER_NOT_AVAILABLE, NOT_AVAILABLE, field="offerId")
+    return decoded[1]
+
+
 @strawberry.type
 class OffersMutation:
-    @strawberry.mutation
+    @strawberry.mutation(permission_classes=[IsMember])
+    @returns_user_errors(OfferPayload)
     async def activate_offer(self, info: Info, input: ActivateOfferInput) -> OfferPayload:  # noqa: A002 (contract)
-        member = await info.context.require_member()
-        try:
-            offer_id = expect_global_id(input.offer_id, "Offer", field="offerId")
-            offer = await activate_offer(member=member, offer_id=offer_id)
-        except DomainError as error:
-            if error.code is ErrorCode.NOT_FOUND:
-                error = DomainError(
-                    ErrorCode.OFFER_NOT_AVAILABLE,
-                    "This offer is not available to you now.",
-                    field="offerId",
-                )
-            return OfferPayload(offer=None, user_errors=[user_error(error)])
-        return OfferPayload(offer=Offer.from_model(offer), user_errors=[])
+        offer = await activate_offer(
+            member=info.context.signed_in_member, offer_id=offer_pk(input.offer_id)
+        )
+        return OfferPayload(offer=Offer.from_model(offer))

@@ -10,7 +10,12 @@ import strawberry
 from bff.graphql.context import Info
 from bff.graphql.errors import UserError
 from bff.graphql.node import register_node
-from bff.graphql.offers.loaders import OffersPageKey
+from bff.graphql.offers.loaders import (
+    OfferActivatedByMemberAndOfferLoader,
+    OffersPageByKeyLoader,
+    OffersPageKey,
+    VisibleOfferByViewerAndIdLoader,
+)
 from bff.graphql.relay import Connection, Node, build_connection, encode_cursor, make_page, node_id
 from bff.offers import models
 from bff.offers.services import Viewer
@@ -49,13 +54,15 @@ class Offer(Node):
         member = await info.context.member()
         if member is None:
             return False
-        return await info.context.loaders.offer_activated.load((member.id, self.pk))
+        return await info.context.loader(OfferActivatedByMemberAndOfferLoader).load(
+            (member.id, self.pk)
+        )
 
 
 @strawberry.type
 class OfferPayload:
-    offer: Offer | None
-    user_errors: list[UserError]
+    offer: Offer | None = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
 
 
 async def offers_connection(
@@ -64,7 +71,7 @@ async def offers_connection(
     """Offers `viewer` may see now, soonest-ending first."""
     page = make_page(first, after, max_page_size=info.context.settings.max_page_size)
     key = OffersPageKey(viewer=viewer, public_only=public_only, first=page.first, after=page.after)
-    rows = await info.context.loaders.offers_page.load(key)
+    rows = await info.context.loader(OffersPageByKeyLoader).load(key)
     return build_connection(
         [Offer.from_model(row) for row in rows],
         [encode_cursor(row.valid_until, row.id) for row in rows],
@@ -72,10 +79,10 @@ async def offers_connection(
     )
 
 
-async def resolve_offer_node(info: Info, pk: int) -> Offer | None:
+async def offer_node(info: Info, pk: int) -> Offer | None:
     viewer = Viewer.of(await info.context.member())
-    offer = await info.context.loaders.visible_offer_by_id.load((viewer, pk))
+    offer = await info.context.loader(VisibleOfferByViewerAndIdLoader).load((viewer, pk))
     return Offer.from_model(offer) if offer else None
 
 
-register_node("Offer", resolve_offer_node)
+register_node("Offer", offer_node)

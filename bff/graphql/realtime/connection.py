@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING
 
 from starlette.websockets import WebSocket, WebSocketState
 
-from bff.identity.sessions import authenticate_token, request_token
+from bff.graphql.session import session_token
+from bff.identity.sessions import authenticate_token
 
 if TYPE_CHECKING:
     from bff.graphql.context import Context
@@ -20,22 +21,9 @@ logger = logging.getLogger("bff.graphql.realtime")
 SESSION_ENDED = 4403
 
 
-def connection_token(context: Context) -> str | None:
-    """The bearer token of `connection_init` ({"authorization": "Bearer <token>"}), else the
-    handshake's `Authorization` header or session cookie."""
-    params = context.connection_params or {}
-    value = params.get("authorization") or params.get("Authorization")
-    if isinstance(value, str):
-        scheme, _, credentials = value.partition(" ")
-        if scheme.lower() == "bearer" and credentials.strip():
-            return credentials.strip()
-        return None  # a malformed credential is refused, not silently replaced by the cookie
-    return request_token(context.request, context.settings)
-
-
 async def authenticate_connection(context: Context) -> Authentication | None:
     """Look the connection's session up again and make it the connection's authentication."""
-    token = connection_token(context)
+    token = session_token(context)
     authentication = (
         await authenticate_token(token, settings=context.settings) if token is not None else None
     )

@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING, NoReturn
 
 from bff.events import EventKind, get_bus
 from bff.graphql.errors import UnauthenticatedError
-from bff.graphql.loaders import Loaders
 from bff.graphql.realtime.connection import (
     SESSION_ENDED,
     authenticate_connection,
@@ -38,7 +37,7 @@ async def member_events(
     interval = context.settings.subscription_session_check_interval.total_seconds()
     async with get_bus().subscribe(authentication.member.id) as stream:
         if announce:
-            context.loaders = Loaders()
+            context.forget_loaded()
             yield None
         while True:
             try:
@@ -53,7 +52,7 @@ async def member_events(
             if event.kind in kinds:
                 # A websocket's context lives as long as the connection: fresh loaders, so
                 # what is sent for this event is read now, not served from an earlier cache.
-                context.loaders = Loaders()
+                context.forget_loaded()
                 yield event
 
 

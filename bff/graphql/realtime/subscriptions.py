@@ -9,14 +9,15 @@ import strawberry
 
 from bff.events import EventKind
 from bff.graphql.context import Info
-from bff.graphql.loyalty.loaders import BalanceKey
+from bff.graphql.loyalty.loaders import CardByIdLoader, PointsBalanceByMemberIdLoader
 from bff.graphql.loyalty.types import Card, PointsBalance
+from bff.graphql.permissions import IsMember
 from bff.graphql.realtime.streams import member_events
 
 
 async def _balance(info: Info, member_id: int) -> PointsBalance:
-    key = BalanceKey(member_id=member_id, expiring_soon=info.context.settings.points_expiring_soon)
-    return PointsBalance.from_balance(await info.context.loaders.points_balance_by_member.load(key))
+    balance = await info.context.loader(PointsBalanceByMemberIdLoader).load(member_id)
+    return PointsBalance.from_balance(balance)
 
 
 @strawberry.type
@@ -27,26 +28,28 @@ class Subscription:
             "every purchase, redemption, expiry, opt-out or card link. Authenticate the "
             "websocket with the session cookie or connection_init "
             '{"authorization": "Bearer <token>"}.'
-        )
+        ),
+        permission_classes=[IsMember],
     )
     async def points_balance_changed(self, info: Info) -> AsyncGenerator[PointsBalance, None]:
-        member = await info.context.require_member()
+        member = info.context.signed_in_member
         stream = member_events(info.context, EventKind.POINTS_BALANCE_CHANGED, announce=True)
         async with aclosing(stream):
             async for _ in stream:
                 yield await _balance(info, member.id)
 
     @strawberry.subscription(
-        description="One of the signed-in member's cards after it was activated or deactivated."
+        description="One of the signed-in member's cards after it was activated or deactivated.",
+        permission_classes=[IsMember],
     )
     async def card_status_changed(self, info: Info) -> AsyncGenerator[Card, None]:
-        member = await info.context.require_member()
+        member = info.context.signed_in_member
         stream = member_events(info.context, EventKind.CARD_STATUS_CHANGED)
         async with aclosing(stream):
             async for event in stream:
                 if event is None or event.card_id is None:
                     continue
-                card = await info.context.loaders.card_by_id.load(event.card_id)
+                card = await info.context.loader(CardByIdLoader).load(event.card_id)
                 # Unlinked (or linked elsewhere) since the event: not this member's card anymore.
                 if card is not None and card.member_id == member.id:
                     yield Card.from_model(card)
