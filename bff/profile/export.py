@@ -8,6 +8,7 @@ from typing import Any
 from bff.identity.models import Member, Session
 from bff.loyalty.models import Card, PointsEntry, Purchase
 from bff.profile.models import ConsentEvent, Preferences
+from bff.profile.services import default_preferences
 
 EXPORT_FORMAT_VERSION = 1
 
@@ -19,9 +20,8 @@ def _time(value: datetime | None) -> str | None:
 async def export_member_data(*, member_id: int) -> dict[str, Any]:
     """Profile, preferences, consent history, sessions, cards, purchases and points ledger."""
     member = await Member.get(id=member_id)
-    # No row until the member first changes a switch: the defaults, as of registration.
-    preferences = await Preferences.get_or_none(member_id=member_id) or Preferences(
-        member_id=member_id, updated_at=member.created_at
+    preferences = await Preferences.get_or_none(member_id=member_id) or default_preferences(
+        member_id=member_id, registered_at=member.created_at
     )
     consents = await ConsentEvent.filter(member_id=member_id).order_by("occurred_at", "id")
     sessions = await Session.filter(member_id=member_id).order_by("created_at", "id")

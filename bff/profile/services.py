@@ -45,6 +45,12 @@ async def update_profile(*, member: Member, changes: ProfileChanges) -> Member:
     return member
 
 
+def default_preferences(*, member_id: int, registered_at: datetime) -> Preferences:
+    """The switches of a member who never changed one (no row yet): the model's defaults, as of
+    registration."""
+    return Preferences(member_id=member_id, updated_at=registered_at)
+
+
 async def update_preferences(*, member_id: int, changes: dict[str, bool | None]) -> Preferences:
     """Set the given switches; each marketing switch that changes is recorded with its time."""
     now = datetime.now(UTC)

@@ -100,6 +100,27 @@ async def test_marketing_is_off_until_turned_on_and_each_change_is_recorded(clie
     assert all(e.occurred_at.tzinfo is not None for e in events)
 
 
+async def test_preferences_never_changed_are_the_defaults_as_of_registration(client):
+    """Before the first change there is no row: service notices on, marketing off, dated when
+    the member registered (in `me.preferences` and in the data export alike)."""
+    member, token = await signed_in_member()
+    registered = member.created_at.isoformat()
+
+    body = await gql(
+        client,
+        "query { me { preferences { notifyByEmail marketingByEmail updatedAt } } }",
+        token=token,
+    )
+    export = await gql(client, EXPORT, token=token)
+
+    assert body["data"]["me"]["preferences"] == {
+        "notifyByEmail": True,
+        "marketingByEmail": False,
+        "updatedAt": registered,
+    }
+    assert export["data"]["me"]["dataExport"]["preferences"]["updatedAt"] == registered
+
+
 async def test_the_data_export_holds_profile_preferences_cards_purchases_and_ledger(client):
     """me.dataExport is one JSON document with everything the portal holds on the member."""
     member, token = await signed_in_member(email="export@example.com")

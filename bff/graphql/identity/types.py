@@ -107,6 +107,7 @@ class Member(_MemberLeadingFields, Node):
     """A member with the fields of every domain: each resolver lives in its domain's package
     (graphql/<domain>/member_fields.py) and is named here, so this is the whole type."""
 
+    registered_at: strawberry.Private[datetime]
     id: strawberry.ID
     email: str
     phone: str | None
@@ -137,6 +138,7 @@ class Member(_MemberLeadingFields, Node):
     def from_model(cls, member: models.Member) -> Self:
         return cls(
             pk=member.id,
+            registered_at=member.created_at,
             id=node_id("Member", member.id),
             email=member.email or "",
             phone=member.phone,

@@ -3,16 +3,29 @@ in graphql/identity/types.py."""
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Protocol
+
 from strawberry.scalars import JSON
 
 from bff.graphql.context import Info
 from bff.graphql.profile.loaders import PreferencesByMemberIdLoader
 from bff.graphql.profile.types import Preferences
 from bff.graphql.relay import HasPk
+from bff.profile.services import default_preferences
 
 
-async def preferences(root: HasPk, info: Info) -> Preferences:
+class MemberRoot(HasPk, Protocol):
+    """`Member` as its profile fields see it: its key and when it registered."""
+
+    @property
+    def registered_at(self) -> datetime: ...
+
+
+async def preferences(root: MemberRoot, info: Info) -> Preferences:
     row = await info.context.loader(PreferencesByMemberIdLoader).load(root.pk)
+    if row is None:
+        row = default_preferences(member_id=root.pk, registered_at=root.registered_at)
     return Preferences.from_model(row)
 
 
