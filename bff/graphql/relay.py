@@ -1,4 +1,4 @@
-"""Global ids, the Node interface and keyset-paginated Relay connections."""
+"""The Node interface (its ids from bff.ids) and keyset-paginated Relay connections."""
 
 from __future__ import annotations
 

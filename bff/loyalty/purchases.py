@@ -192,8 +192,9 @@ async def purchase_pages(*, requests: Sequence[P]) -> dict[P, list[Purchase]]:
     holds the member's purchases on that card (not a previous holder's). INVALID_INPUT for a
     cursor with no possible position (see `cursor_position`).
 
-    Pages that differ only in their card, or only in their member, come from one windowed
-    statement (PARTITION BY card or member): a screen listing every card costs one query.
+    Pages that differ only in their card, or only in their member, come from one statement
+    (`first_rows_per_group`: a window PARTITION BY card or member for several, a plain
+    ORDER BY ... LIMIT for one): a screen listing every card costs one query.
     """
     positions = {request: _position(request) for request in requests}
     batches: dict[tuple[int | None, int, tuple[datetime, int] | None], list[P]] = defaultdict(list)
