@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TypeVar
@@ -48,9 +48,20 @@ class Where:
 
     @classmethod
     def of(cls, column: str, op: str, value: object = None) -> Where:
-        """One comparison: `op` is one of =, <=, >, IN (a sequence) or IS NULL."""
+        """One comparison: `op` is one of =, <=, >, IN (a collection, kept as a tuple) or IS NULL.
+
+        Terms the two readings would take differently are refused: a None to compare with (the
+        ORM reads `= None` as IS NULL, SQL's `= NULL` holds for no row) and an IN over a string
+        or a non-collection.
+        """
         if op != IS_NULL and op not in _LOOKUPS:
             raise ValueError(f"unsupported operator {op}")
+        if op == "IN":
+            if not isinstance(value, Iterable) or isinstance(value, str | bytes):
+                raise ValueError(f"IN needs a collection of values for {column}")
+            value = tuple(value)
+        elif op != IS_NULL and value is None:
+            raise ValueError(f"compare {column} with IS NULL, not {op} None")
         return cls(((column, op, value),))
 
     def __and__(self, other: Where) -> Where:
@@ -74,8 +85,9 @@ class Where:
             if op == IS_NULL:
                 parts.append(f'"{column}" IS NULL')
             elif op == "IN":
-                values = value if isinstance(value, Sequence) else ()
-                marks = [parameters.mark(field.to_db_value(v, model)) for v in values]
+                if not isinstance(value, tuple):
+                    raise ValueError(f"IN needs a tuple of values for {column} (see Where.of)")
+                marks = [parameters.mark(field.to_db_value(v, model)) for v in value]
                 parts.append(f'"{column}" IN ({", ".join(marks)})' if marks else "1 = 0")
             else:
                 mark = parameters.mark(field.to_db_value(value, model))

@@ -131,3 +131,27 @@ async def test_the_rules_split_a_lot_with_points_into_exactly_one_of_pending_ava
     ]
 
     assert all(sum(lot in bucket for bucket in buckets) == 1 for lot in sensible)
+
+
+@pytest.mark.parametrize(
+    ("column", "op", "value_of"),
+    [
+        ("member_id", "=", lambda _: None),
+        ("id", "IN", frozenset),
+        ("id", "IN", lambda ids: (lot_id for lot_id in ids)),
+    ],
+    ids=["equal to None", "in a set", "in a generator"],
+)
+async def test_a_where_term_either_reads_the_same_both_ways_or_is_refused(
+    app, settings, column, op, value_of
+):
+    """A term the SQL and the ORM would read differently (`= NULL`, IN over a collection that
+    is not a sequence) is refused where it is written, never run with two meanings."""
+    await lots_at_every_boundary(settings)
+    some_lots = await PointsLot.all().order_by("id").limit(2).values_list("id", flat=True)
+
+    try:
+        rule = Where.of(column, op, value_of(some_lots))
+    except ValueError:
+        return
+    assert await ids_by_sql(rule) == await ids_by_orm(rule)
