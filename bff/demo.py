@@ -23,7 +23,6 @@ from bff.loyalty.models import Card, CardStatus
 from bff.loyalty.numbers import check_digit
 from bff.loyalty.purchases import PurchaseRequest, record_purchase
 from bff.offers.models import Offer
-from bff.profile.models import Preferences
 from bff.settings import Settings
 
 DEMO_EMAIL = "demo@example.com"
@@ -114,7 +113,7 @@ async def _load(settings: Settings, *, password_hash: str, now: datetime) -> Non
             terms_accepted_at=now - timedelta(days=HISTORY_DAYS + 30),
             program_joined_at=now - timedelta(days=HISTORY_DAYS + 30),
         )
-        await Preferences.create(member=member, updated_at=now)
+        # No preferences row, as after registration: `default_preferences` stands for it.
         cards = []
         for label, linked_days_ago in (
             ("Head office", HISTORY_DAYS + 20),

@@ -79,3 +79,23 @@ async def test_if_empty_loads_nothing_into_a_database_with_members(app, settings
 
     assert "nothing loaded" in summary
     assert not await Member.exists(email=DEMO_EMAIL)
+
+
+async def test_the_demo_members_preferences_are_the_defaults_of_a_new_member(app, client, settings):
+    """Like a member who registered and never changed a switch: the defaults, dated when the
+    account was created."""
+    await load_demo(settings, only_if_empty=True)
+    member = await Member.get(email=DEMO_EMAIL)
+    token = await create_session(member)
+
+    body = await gql(
+        client,
+        "query { me { preferences { notifyByEmail marketingByEmail updatedAt } } }",
+        token=token,
+    )
+
+    assert body["data"]["me"]["preferences"] == {
+        "notifyByEmail": True,
+        "marketingByEmail": False,
+        "updatedAt": member.created_at.isoformat(),
+    }
