@@ -14,6 +14,7 @@ import grimp
 import pytest
 from importlinter.cli import lint_imports
 
+from bff.db.connection import MODEL_MODULES
 from bff.errors import ErrorCode
 from bff.graphql.errors import GraphQLErrorCode
 from bff.internal_api.routes import STATUS_OF_ERROR
@@ -193,3 +194,13 @@ def _function(node: ast.AST, module: str, names: dict[str, str]) -> _Function:
             function.references.add(names[inner.id])
     del module
     return function
+
+
+def test_tortoise_is_given_every_models_module_of_bff_once() -> None:
+    """MODEL_MODULES names each bff/**/models.py exactly once (merged domains leave no copy)."""
+    found = sorted(
+        ".".join(path.relative_to(ROOT).with_suffix("").parts)
+        for path in PACKAGE.rglob("models.py")
+    )
+
+    assert sorted(MODEL_MODULES) == found

@@ -13,7 +13,6 @@ MODEL_MODULES = [
     "bff.identity.models",
     "bff.profile.models",
     "bff.loyalty.models",
-    "bff.loyalty.models",
     "bff.offers.models",
 ]
 
