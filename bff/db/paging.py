@@ -10,9 +10,9 @@ from tortoise.models import Model
 from tortoise.queryset import QuerySet
 
 from bff.errors import DomainError, ErrorCode
+from bff.ids import MAX_PRIMARY_KEY
 
 M = TypeVar("M", bound=Model)
-_MAX_BIGINT = 2**63 - 1
 
 
 def cursor_position(after: tuple[str, int]) -> tuple[datetime, int]:
@@ -24,7 +24,7 @@ def cursor_position(after: tuple[str, int]) -> tuple[datetime, int]:
         in_utc = parsed.astimezone(UTC) if parsed.tzinfo is not None else None
     except (ValueError, OverflowError):
         in_utc = None
-    if in_utc is None or not 0 <= pk <= _MAX_BIGINT:
+    if in_utc is None or not 0 <= pk <= MAX_PRIMARY_KEY:
         raise DomainError(ErrorCode.INVALID_INPUT, "This cursor is not valid.", field="after")
     return in_utc, pk
 
