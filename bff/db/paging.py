@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import functools
+import operator
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import TypeVar
 
-from tortoise.expressions import Q
 from tortoise.models import Model
 from tortoise.queryset import QuerySet
 
+from bff.db.sql import AnyOf, Where
 from bff.errors import DomainError, ErrorCode
 from bff.ids import MAX_PRIMARY_KEY
 
@@ -29,6 +32,20 @@ def cursor_position(after: tuple[str, int]) -> tuple[datetime, int]:
     return in_utc, pk
 
 
+def past(position: Sequence[object], order_by: Sequence[tuple[str, bool]]) -> AnyOf:
+    """The rows that come after `position` (a value per column) in the order `order_by`
+    ((column, descending) pairs): (a, b) is after (x, y) when a is past x, or a = x and b is
+    past y. Keyset paging's one rule, for querysets (`.q()`) and hand-written SQL (`.sql()`)."""
+    if len(position) != len(order_by):
+        raise ValueError("a position has a value for each order_by column")
+    alternatives = []
+    for index, (column, descending) in enumerate(order_by):
+        tied = (Where.of(c, "=", v) for (c, _), v in zip(order_by[:index], position, strict=False))
+        beyond = Where.of(column, "<" if descending else ">", position[index])
+        alternatives.append(functools.reduce(operator.and_, tied, Where()) & beyond)
+    return AnyOf(tuple(alternatives))
+
+
 def keyset_page(
     queryset: QuerySet[M],
     *,
@@ -40,10 +57,7 @@ def keyset_page(
     """`first + 1` rows ordered by (`field`, id) after the position `after` (the extra row only
     says whether there is a next page)."""
     if after is not None:
-        value, pk = cursor_position(after)
-        op = "lt" if descending else "gt"
-        before: dict[str, object] = {f"{field}__{op}": value}
-        tied: dict[str, object] = {field: value, f"id__{op}": pk}
-        queryset = queryset.filter(Q(**before) | Q(**tied))  # type: ignore[arg-type]
+        order_by = [(field, descending), ("id", descending)]
+        queryset = queryset.filter(past(cursor_position(after), order_by).q())
     order = (f"-{field}", "-id") if descending else (field, "id")
     return queryset.order_by(*order).limit(first + 1)

@@ -35,7 +35,7 @@ class Parameters:
 
 
 # Tortoise's lookup for each operator a `Where` term may use.
-_LOOKUPS = {"=": "", "<=": "__lte", ">": "__gt", "IN": "__in"}
+_LOOKUPS = {"=": "", "<": "__lt", "<=": "__lte", ">": "__gt", "IN": "__in"}
 IS_NULL = "IS NULL"
 
 
@@ -48,7 +48,8 @@ class Where:
 
     @classmethod
     def of(cls, column: str, op: str, value: object = None) -> Where:
-        """One comparison: `op` is one of =, <=, >, IN (a collection, kept as a tuple) or IS NULL.
+        """One comparison: `op` is one of =, <, <=, >, IN (a collection, kept as a tuple) or
+        IS NULL.
 
         Terms the two readings would take differently are refused: a None to compare with (the
         ORM reads `= None` as IS NULL, SQL's `= NULL` holds for no row) and an IN over a string
@@ -93,6 +94,21 @@ class Where:
                 mark = parameters.mark(field.to_db_value(value, model))
                 parts.append(f'"{column}" {op} {mark}')
         return " AND ".join(parts) or "1 = 1"
+
+
+@dataclass(frozen=True)
+class AnyOf:
+    """Alternatives of which at least one must hold, read two ways like `Where`."""
+
+    alternatives: tuple[Where, ...]
+
+    def q(self) -> Q:
+        return Q(*(alternative.q() for alternative in self.alternatives), join_type="OR")
+
+    def sql(self, model: type[Model], parameters: Parameters) -> str:
+        """The condition on `model`'s table; its markers are added left to right."""
+        parts = [f"({alternative.sql(model, parameters)})" for alternative in self.alternatives]
+        return f"({' OR '.join(parts)})" if parts else "1 = 0"
 
 
 def python_time(model: type[Model], field: str, value: object) -> datetime | None:

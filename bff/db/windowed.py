@@ -8,13 +8,16 @@ single group is the same statement without the window (ORDER BY ... LIMIT).
 
 from __future__ import annotations
 
+import functools
+import operator
 from collections import defaultdict
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import TypeVar
 
 from tortoise.models import Model
 
-from bff.db.sql import Parameters
+from bff.db.paging import past
+from bff.db.sql import Parameters, Where
 
 M = TypeVar("M", bound=Model)
 
@@ -37,22 +40,17 @@ async def first_rows_per_group(
     if not groups or per_group <= 0:
         return found
     meta = model._meta  # noqa: SLF001 (Tortoise's public model metadata)
-    columns = [group_by, *equal, *(column for column, _ in order_by)]
-    for column in columns:
+    for column, _ in order_by:
         if column not in meta.fields_db_projection_reverse:
             raise ValueError(f"{meta.db_table} has no column {column}")
     parameters = Parameters(meta.db)
-
-    def mark(column: str, value: object) -> str:
-        field = meta.fields_map[meta.fields_db_projection_reverse[column]]
-        return parameters.mark(field.to_db_value(value, model))
-
-    conditions = [f'"{column}" = {mark(column, value)}' for column, value in equal.items()]
-    conditions.append(f'"{group_by}" IN ({", ".join(mark(group_by, g) for g in groups)})')
+    equal_columns = (Where.of(column, "=", value) for column, value in equal.items())
+    rows_of_groups = functools.reduce(operator.and_, equal_columns, Where())
+    rows_of_groups &= Where.of(group_by, "IN", groups)
+    where = rows_of_groups.sql(model, parameters)
     if after is not None:
-        conditions.append(_after(order_by, after, mark))
+        where += f" AND {past(after, order_by).sql(model, parameters)}"
     ordering = ", ".join(f'"{column}" {"DESC" if desc else "ASC"}' for column, desc in order_by)
-    where = " AND ".join(conditions)
     if len(groups) == 1:
         # One group needs no window: with ORDER BY ... LIMIT the index hands over the page
         # alone, where the window would number every row of the group first (the planner does
@@ -75,19 +73,3 @@ async def first_rows_per_group(
         instance = model._init_from_db(**row)  # noqa: SLF001 (how Tortoise builds rows)
         found[row[group_by]].append(instance)
     return found
-
-
-def _after(
-    order_by: Sequence[tuple[str, bool]],
-    after: Sequence[object],
-    mark: Callable[[str, object], str],
-) -> str:
-    """Rows past `after` in the order: (a, b) after (x, y) is a past x, or a = x and b past y."""
-    if len(after) != len(order_by):
-        raise ValueError("after needs a value for each order_by column")
-    alternatives = []
-    for index, (column, descending) in enumerate(order_by):
-        tied = [f'"{c}" = {mark(c, v)}' for (c, _), v in zip(order_by[:index], after, strict=False)]
-        past = f'"{column}" {"<" if descending else ">"} {mark(column, after[index])}'
-        alternatives.append("(" + " AND ".join([*tied, past]) + ")")
-    return "(" + " OR ".join(alternatives) + ")"
