@@ -30,6 +30,10 @@ class PointsOwner:
     member_id: int | None = None
     card_id: int | None = None
 
+    def __post_init__(self) -> None:
+        if (self.member_id is None) == (self.card_id is None):
+            raise ValueError("points belong to a member or to a card's own, exactly one of them")
+
     @classmethod
     def of_card(cls, card: Card) -> PointsOwner:
         if card.member_id is not None:

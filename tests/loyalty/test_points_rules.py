@@ -155,3 +155,10 @@ async def test_a_where_term_either_reads_the_same_both_ways_or_is_refused(
     except ValueError:
         return
     assert await ids_by_sql(rule) == await ids_by_orm(rule)
+
+
+@pytest.mark.parametrize(("member_id", "card_id"), [(None, None), (1, 2)])
+def test_points_belong_to_exactly_one_of_a_member_or_a_card(member_id, card_id):
+    """An owner with neither, or with both, would read no rows or two owners' rows."""
+    with pytest.raises(ValueError, match="exactly one"):
+        ledger.PointsOwner(member_id=member_id, card_id=card_id)

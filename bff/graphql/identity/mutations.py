@@ -125,7 +125,6 @@ class IdentityMutation:
         return signed_in(info, result)
 
     @strawberry.mutation(description="End this request's session (and clear its cookie).")
-    @returns_user_errors(LogoutPayload)
     async def logout(self, info: Info) -> LogoutPayload:
         session = await info.context.session()
         if session is not None:
