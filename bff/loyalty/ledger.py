@@ -17,6 +17,7 @@ from decimal import Decimal
 from tortoise.queryset import QuerySet
 
 from bff import events
+from bff.db.paging import keyset_page
 from bff.db.sql import IS_NULL, Parameters, Where, python_time
 from bff.errors import DomainError, ErrorCode
 from bff.identity.models import Member
@@ -270,6 +271,19 @@ async def settle_expiries(*, owner: PointsOwner, now: datetime) -> None:
     async with events.transaction():
         await owner.lock()
         await expire_due(owner=owner, now=now)
+
+
+async def history_page(
+    *, member_id: int, first: int, after: tuple[str, int] | None, now: datetime
+) -> list[PointsEntry]:
+    """`first + 1` of the member's entries, newest first, after the cursor position `after`
+    (the extra one says whether there is a next page); due expiries are written first, so the
+    history shows them."""
+    await settle_expiries(owner=PointsOwner(member_id=member_id), now=now)
+    queryset = PointsEntry.filter(member_id=member_id)
+    return await keyset_page(
+        queryset, field="occurred_at", after=after, first=first, descending=True
+    )
 
 
 async def read_balance(*, owner: PointsOwner, now: datetime, expiring_soon: timedelta) -> Balance:

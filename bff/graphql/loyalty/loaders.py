@@ -6,10 +6,9 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from bff.db.paging import keyset_page
 from bff.db.sql import select_models
 from bff.graphql.loaders import Loader
-from bff.loyalty.ledger import Balance, PointsOwner, read_balances, settle_expiries
+from bff.loyalty.ledger import Balance, history_page, read_balances
 from bff.loyalty.models import Card, PointsEntry, Purchase
 from bff.loyalty.purchases import purchase_pages
 
@@ -80,19 +79,14 @@ class PointsEntriesPageByKeyLoader(Loader[PointsEntriesPageKey, list[PointsEntry
 
     async def batch_load_fn(self, keys: list[PointsEntriesPageKey]) -> list[list[PointsEntry]]:
         now = datetime.now(UTC)
-        pages = []
-        for key in keys:
-            await settle_expiries(owner=PointsOwner(member_id=key.member_id), now=now)
-            queryset = PointsEntry.filter(member_id=key.member_id)
-            page = keyset_page(
-                queryset, field="occurred_at", after=key.after, first=key.first, descending=True
-            )
-            pages.append(await page)
-        return pages
+        return [
+            await history_page(member_id=key.member_id, first=key.first, after=key.after, now=now)
+            for key in keys
+        ]
 
 
 class PointsBalanceByMemberIdLoader(Loader[int, Balance]):
-    """Balances of every member asked for, in two queries (see `read_balances`)."""
+    """Balances of every member asked for, in one statement (see `read_balances`)."""
 
     async def batch_load_fn(self, member_ids: list[int]) -> list[Balance]:
         found = await read_balances(
