@@ -24,6 +24,7 @@ from bff.graphql.node import register_node
 from bff.graphql.relay import Connection, Node, build_connection, encode_cursor, make_page, node_id
 from bff.ids import from_global_id
 from bff.loyalty import ledger, models
+from bff.loyalty.tiers import TierCode as DomainTierCode
 
 
 @strawberry.enum
@@ -158,6 +159,11 @@ async def points_entry_node(info: Info, pk: int) -> PointsEntry | None:
 
 register_node("Transaction", purchase_node)
 register_node("PointsEntry", points_entry_node)
+
+
+TierCode = strawberry.enum(
+    DomainTierCode, name="TierCode", description="A tier of the program, lowest first."
+)
 
 
 @strawberry.enum
