@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 from datetime import timedelta
 from decimal import Decimal
 from enum import StrEnum
 from functools import lru_cache
-from typing import Annotated
+from typing import Annotated, Self
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEVELOPMENT_SECRET_KEY = "development-only-secret-key-change-me"  # noqa: S105 (refused in production)
 # The store API key `make run` serves with (its STORE_KEY): printed for anyone to copy, so
 # production refuses it.
 DEVELOPMENT_INTERNAL_API_KEY = "dev-store-key"
+# Blue, Silver, Gold (bff.loyalty.tiers.TierCode): the settings name each, lowest first.
+TIER_COUNT = 3
 
 
 class Environment(StrEnum):
@@ -87,6 +90,25 @@ class Settings(BaseSettings):
     points_lifetime: timedelta = timedelta(days=365)
     points_expiring_soon: timedelta = timedelta(days=30)
     purchase_clock_skew: timedelta = timedelta(minutes=5)
+    program_name: str = "Metropolia"
+    tier_names: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: ["Blue", "Silver", "Gold"]
+    )
+    tier_thresholds: Annotated[list[Decimal], NoDecode] = Field(
+        default_factory=lambda: [Decimal(0), Decimal(150_000), Decimal(500_000)]
+    )
+    tier_multipliers: Annotated[list[Decimal], NoDecode] = Field(
+        default_factory=lambda: [Decimal("1.00"), Decimal("1.25"), Decimal("1.50")]
+    )
+    # A JSON list per tier, lowest first.
+    tier_benefits: list[list[str]] = Field(
+        default_factory=lambda: [
+            ["Points on every purchase", "Personal offers"],
+            ["1.25 points per point earned", "Offers for Silver and up"],
+            ["1.5 points per point earned", "Offers for Gold", "Priority checkout"],
+        ]
+    )
+    tier_window_full_months: int = Field(default=3, ge=0, le=24)
 
     subscription_init_timeout: timedelta = timedelta(seconds=10)
     max_subscriptions_per_connection: int = 10
@@ -98,6 +120,9 @@ class Settings(BaseSettings):
         "trusted_proxies",
         "internal_api_keys",
         "totp_encryption_keys",
+        "tier_names",
+        "tier_thresholds",
+        "tier_multipliers",
         mode="before",
     )
     @classmethod
@@ -123,6 +148,23 @@ class Settings(BaseSettings):
         if isinstance(value, str) and value.strip().isdigit():
             return int(value)
         return value
+
+    @model_validator(mode="after")
+    def _three_tiers(self) -> Self:
+        """One name, threshold, multiplier and benefit list per tier; the lowest tier starts at
+        0 and each threshold is above the one before."""
+        tiers = (self.tier_names, self.tier_thresholds, self.tier_multipliers, self.tier_benefits)
+        if any(len(values) != TIER_COUNT for values in tiers):
+            raise ValueError(
+                f"TIER_NAMES, TIER_THRESHOLDS, TIER_MULTIPLIERS and TIER_BENEFITS need {TIER_COUNT}"
+                " entries each (Blue, Silver, Gold)"
+            )
+        thresholds = self.tier_thresholds
+        if thresholds[0] != 0 or any(a >= b for a, b in itertools.pairwise(thresholds)):
+            raise ValueError("TIER_THRESHOLDS must start at 0 and rise")
+        if any(multiplier < 1 for multiplier in self.tier_multipliers):
+            raise ValueError("TIER_MULTIPLIERS must be at least 1")
+        return self
 
     @property
     def is_production(self) -> bool:

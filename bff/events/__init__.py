@@ -14,6 +14,7 @@ from bff.events.event import (
     card_status_changed,
     points_balance_changed,
     session_revoked,
+    tier_changed,
 )
 from bff.events.runtime import create_bus, get_bus, publish, running_bus
 
@@ -30,5 +31,6 @@ __all__ = [
     "publish_after_commit",
     "running_bus",
     "session_revoked",
+    "tier_changed",
     "transaction",
 ]

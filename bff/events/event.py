@@ -11,6 +11,7 @@ class EventKind(StrEnum):
     POINTS_BALANCE_CHANGED = "POINTS_BALANCE_CHANGED"
     CARD_STATUS_CHANGED = "CARD_STATUS_CHANGED"
     SESSION_REVOKED = "SESSION_REVOKED"
+    TIER_CHANGED = "TIER_CHANGED"
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,3 +53,8 @@ def card_status_changed(*, member_id: int, card_id: int) -> Event:
 def session_revoked(*, member_id: int, session_id: int | None = None) -> Event:
     """One session ended, or (session_id None) every session of the member."""
     return Event(EventKind.SESSION_REVOKED, member_id, session_id=session_id)
+
+
+def tier_changed(member_id: int) -> Event:
+    """The member's tier rose or dropped (bff.loyalty.tiers records every change here)."""
+    return Event(EventKind.TIER_CHANGED, member_id)

@@ -21,6 +21,7 @@ from bff.graphql.identity.mutations import IdentityMutation
 from bff.graphql.identity.queries import IdentityQuery
 from bff.graphql.limits import max_directives_rule
 from bff.graphql.loyalty.mutations import CardsMutation, ProgramMutation
+from bff.graphql.loyalty.program import ProgramQuery
 from bff.graphql.node import NodeQuery
 from bff.graphql.offers.mutations import OffersMutation
 from bff.graphql.offers.queries import OffersQuery
@@ -36,7 +37,7 @@ if TYPE_CHECKING:
 
 
 @strawberry.type
-class Query(IdentityQuery, NodeQuery, OffersQuery):
+class Query(IdentityQuery, NodeQuery, OffersQuery, ProgramQuery):
     pass
 
 

@@ -139,9 +139,12 @@ class Balance:
         )
 
 
-def points_for_total(total: Decimal, *, units_per_point: Decimal) -> int:
-    """1 point per full `units_per_point` of the total."""
-    return int(total // units_per_point)
+def points_for_total(
+    total: Decimal, *, units_per_point: Decimal, multiplier: Decimal = Decimal(1)
+) -> int:
+    """1 point per full `units_per_point` of the total, times the tier's multiplier, rounded
+    down: floor(total x multiplier / units_per_point), exact in Decimal."""
+    return int(total * multiplier // units_per_point)
 
 
 def _portions(remaining: Sequence[int], points: int) -> list[int]:
@@ -217,13 +220,16 @@ async def earn(
     card: Card,
     return_window: timedelta,
     lifetime: timedelta,
+    multiplier: Decimal,
 ) -> PointsEntry:
-    """An EARN entry and its lot: pending for the return window, gone after the lifetime."""
+    """An EARN entry (recording the tier multiplier applied) and its lot: pending for the
+    return window, gone after the lifetime."""
     entry = await PointsEntry.create(
         member_id=owner.member_id,
         card_id=card.id,
         kind=EntryKind.EARN,
         amount=points,
+        multiplier=multiplier,
         occurred_at=purchase.occurred_at,
         purchase_id=purchase.id,
     )

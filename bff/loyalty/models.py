@@ -18,6 +18,31 @@ class CardStatus(StrEnum):
     INACTIVE = "INACTIVE"
 
 
+class TierCode(StrEnum):
+    """A tier, lowest first; the order of the members is the order of the tiers (bff.loyalty.tiers
+    holds the rules)."""
+
+    BLUE = "BLUE"
+    SILVER = "SILVER"
+    GOLD = "GOLD"
+
+    @property
+    def rank(self) -> int:
+        """0 for the lowest tier; compare ranks, never codes."""
+        return list(TierCode).index(self)
+
+
+class CardKind(StrEnum):
+    PHYSICAL = "PHYSICAL"
+    DIGITAL = "DIGITAL"
+
+
+class DeactivationReason(StrEnum):
+    LOST = "LOST"
+    STOLEN = "STOLEN"
+    OTHER = "OTHER"
+
+
 class Card(Model):
     id = fields.BigIntField(primary_key=True)
     number = fields.CharField(max_length=13, unique=True)
@@ -28,6 +53,9 @@ class Card(Model):
     )
     label = fields.CharField(max_length=60, null=True)
     status = fields.CharEnumField(CardStatus, default=CardStatus.ACTIVE)
+    kind = fields.CharEnumField(CardKind, default=CardKind.PHYSICAL, db_default="PHYSICAL")
+    # Why the member deactivated it, for the stores; cleared when it is activated again.
+    deactivation_reason = fields.CharEnumField(DeactivationReason, null=True)
     linked_at = fields.DatetimeField(null=True)
     last_used_at = fields.DatetimeField(null=True)
     issued_at = fields.DatetimeField(auto_now_add=True)
@@ -89,6 +117,8 @@ class PointsEntry(Model):
     )
     kind = fields.CharEnumField(EntryKind)
     amount = fields.IntField()
+    # EARN: the multiplier of the tier held when the purchase occurred (SPEC.md "Tiers").
+    multiplier = fields.DecimalField(max_digits=5, decimal_places=2, null=True)
     occurred_at = fields.DatetimeField()
     purchase: fields.ForeignKeyNullableRelation[Purchase] = fields.ForeignKeyField(
         "bff.Purchase", related_name="points_entries", null=True, on_delete=fields.RESTRICT
@@ -132,3 +162,41 @@ class PointsLot(Model):
     class Meta:
         table = "points_lot"
         indexes = (("member_id", "expires_at"), ("card_id", "member_id"))
+
+
+class MemberTier(Model):
+    """The tier a member was last evaluated at (reads evaluate again, see bff.loyalty.tiers)."""
+
+    member: fields.OneToOneRelation[Member] = fields.OneToOneField(
+        "bff.Member", related_name="tier", on_delete=fields.CASCADE, primary_key=True
+    )
+    tier = fields.CharEnumField(TierCode)
+    since = fields.DatetimeField()
+    # The first day of the calendar month of the evaluation: the tier may drop only when it moves.
+    evaluated_month = fields.DatetimeField()
+    # Spend counts from here (opting out and rejoining start again at the lowest tier).
+    counted_from = fields.DatetimeField(null=True)
+
+    member_id: int
+
+    class Meta:
+        table = "member_tier"
+
+
+class TierChange(Model):
+    """One change of a member's tier, for the history and the data export."""
+
+    id = fields.BigIntField(primary_key=True)
+    member: fields.ForeignKeyRelation[Member] = fields.ForeignKeyField(
+        "bff.Member", related_name="tier_changes", on_delete=fields.CASCADE
+    )
+    from_tier = fields.CharEnumField(TierCode, null=True)
+    to_tier = fields.CharEnumField(TierCode)
+    changed_at = fields.DatetimeField()
+    window_spend = fields.DecimalField(max_digits=14, decimal_places=2)
+
+    member_id: int
+
+    class Meta:
+        table = "tier_change"
+        indexes = (("member_id", "changed_at"),)

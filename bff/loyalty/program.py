@@ -8,6 +8,7 @@ from bff import events
 from bff.errors import DomainError, ErrorCode
 from bff.identity.accounts import confirm_password
 from bff.identity.models import Member, ProgramStatus
+from bff.loyalty import tiers
 from bff.loyalty.ledger import PointsOwner, forfeit_all
 from bff.loyalty.models import Card, PointsEntry, PointsLot, Purchase
 from bff.offers.services import lapse_exclusive_activations
@@ -15,7 +16,8 @@ from bff.settings import Settings
 
 
 async def join_program(*, member: Member, accept_rules: bool, now: datetime | None = None) -> None:
-    """Enrol an opted-out member again; their balance starts at zero (forfeited on leaving)."""
+    """Enrol an opted-out member again; their balance starts at zero (forfeited on leaving)
+    and their tier at the lowest."""
     now = now or datetime.now(UTC)
     if not accept_rules:
         raise DomainError(
@@ -28,6 +30,8 @@ async def join_program(*, member: Member, accept_rules: bool, now: datetime | No
         await Member.filter(id=member.id).update(
             program_status=ProgramStatus.ENROLLED, program_joined_at=now
         )
+        # Rejoining starts at the lowest tier: spend counts from now.
+        await tiers.reset_tier(member_id=member.id, now=now)
     member.program_status = ProgramStatus.ENROLLED
     member.program_joined_at = now
 
@@ -47,8 +51,8 @@ async def opt_out(
 
 
 async def leave_program(*, member: Member, now: datetime | None = None) -> int:
-    """Opt out: refused while cards are linked, else every point is forfeited and exclusive
-    activations lapse. Returns the points forfeited."""
+    """Opt out: refused while cards are linked, else every point is forfeited, exclusive
+    activations lapse and the tier resets to the lowest. Returns the points forfeited."""
     now = now or datetime.now(UTC)
     async with events.transaction():
         current = await Member.select_for_update().get(id=member.id)
@@ -66,6 +70,7 @@ async def leave_program(*, member: Member, now: datetime | None = None) -> int:
         # Exclusive offers are for program members. Loyalty calls offers here, explicitly and
         # in this transaction; offers never imports loyalty (profile > loyalty > offers).
         await lapse_exclusive_activations(member_id=member.id, now=now)
+        await tiers.reset_tier(member_id=member.id, now=now)
         await Member.filter(id=member.id).update(program_status=ProgramStatus.OPTED_OUT)
         events.publish_after_commit(events.points_balance_changed(member.id))
     member.program_status = ProgramStatus.OPTED_OUT
@@ -79,6 +84,7 @@ async def detach_member(*, member_id: int, now: datetime) -> None:
     # Points die with the account (a FORFEIT entry): detached, live lots would become the
     # card's own, for whoever holds the card to redeem or link.
     await forfeit_all(owner=PointsOwner(member_id=member_id), now=now)
+    await tiers.erase_member(member_id=member_id)
     await Card.filter(member_id=member_id).update(member_id=None, label=None, linked_at=None)
     for detached in (Purchase, PointsEntry, PointsLot):
         await detached.filter(member_id=member_id).update(member_id=None, detached=True)

@@ -18,7 +18,7 @@ from bff import events
 from bff.db.paging import cursor_position
 from bff.db.windowed import first_rows_per_group
 from bff.errors import DomainError, ErrorCode
-from bff.loyalty import ledger
+from bff.loyalty import ledger, tiers
 from bff.loyalty.models import Card, CardStatus, Purchase
 from bff.settings import Settings
 
@@ -134,8 +134,14 @@ async def _record(
     owner = ledger.PointsOwner.of_card(card)
     await owner.lock()
     await ledger.expire_due(owner=owner, now=now)
+    # The tier held when the purchase occurs sets its multiplier (a card's own points: the
+    # lowest tier's); the purchase itself counts towards the next evaluation, below.
+    multiplier = tiers.program_tiers(settings)[0].multiplier
+    if card.member_id is not None:
+        held = await tiers.reevaluate(member_id=card.member_id, now=now, settings=settings)
+        multiplier = held.tier.multiplier
     earned = ledger.points_for_total(
-        request.total, units_per_point=settings.currency_units_per_point
+        request.total, units_per_point=settings.currency_units_per_point, multiplier=multiplier
     )
     purchase = await Purchase.create(
         receipt_id=request.receipt_id,
@@ -161,10 +167,14 @@ async def _record(
             card=card,
             return_window=settings.points_return_window,
             lifetime=settings.points_lifetime,
+            multiplier=multiplier,
         )
     if card.last_used_at is None or card.last_used_at < occurred_at:
         await Card.filter(id=card.id).update(last_used_at=occurred_at)
     if card.member_id is not None:
+        await tiers.reevaluate(
+            member_id=card.member_id, now=max(now, occurred_at), settings=settings
+        )
         events.publish_after_commit(events.points_balance_changed(card.member_id))
     return purchase
 

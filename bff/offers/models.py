@@ -24,6 +24,8 @@ class Offer(Model):
         "bff.Member", related_name="targeted_offers", null=True, on_delete=fields.CASCADE
     )
     created_at = fields.DatetimeField(auto_now_add=True)
+    # The lowest tier that may see it (a TierCode value; offers do not import loyalty's enum).
+    minimum_tier = fields.CharField(max_length=8, null=True)
 
     member_id: int | None
 

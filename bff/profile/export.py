@@ -7,6 +7,7 @@ from typing import Any
 
 from bff.identity.models import Member, Session
 from bff.loyalty.models import Card, PointsEntry, Purchase
+from bff.loyalty.tiers import tier_history
 from bff.profile.models import ConsentEvent, Preferences
 from bff.profile.services import default_preferences
 
@@ -18,7 +19,8 @@ def _time(value: datetime | None) -> str | None:
 
 
 async def export_member_data(*, member_id: int) -> dict[str, Any]:
-    """Profile, preferences, consent history, sessions, cards, purchases and points ledger."""
+    """Profile, preferences, consent history, sessions, cards, purchases, points ledger and
+    tier history."""
     member = await Member.get(id=member_id)
     preferences = await Preferences.get_or_none(member_id=member_id) or default_preferences(
         member_id=member_id, registered_at=member.created_at
@@ -33,6 +35,7 @@ async def export_member_data(*, member_id: int) -> dict[str, Any]:
     )
     receipts = {purchase.id: purchase.receipt_id for purchase in purchases}
     entries = await PointsEntry.filter(member_id=member_id).order_by("occurred_at", "id")
+    tier_changes = await tier_history(member_id=member_id)
     return {
         "formatVersion": EXPORT_FORMAT_VERSION,
         "exportedAt": datetime.now(UTC).isoformat(),
@@ -83,6 +86,10 @@ async def export_member_data(*, member_id: int) -> dict[str, Any]:
                 "number": card.number,
                 "label": card.label,
                 "status": card.status.value,
+                "kind": card.kind.value,
+                "deactivationReason": card.deactivation_reason.value
+                if card.deactivation_reason
+                else None,
                 "linkedAt": _time(card.linked_at),
                 "lastUsedAt": _time(card.last_used_at),
             }
@@ -106,7 +113,17 @@ async def export_member_data(*, member_id: int) -> dict[str, Any]:
                 "amount": entry.amount,
                 "occurredAt": _time(entry.occurred_at),
                 "receiptId": receipts.get(entry.purchase_id) if entry.purchase_id else None,
+                "multiplier": str(entry.multiplier) if entry.multiplier is not None else None,
             }
             for entry in entries
+        ],
+        "tierHistory": [
+            {
+                "from": change.from_tier.value if change.from_tier else None,
+                "to": change.to_tier.value,
+                "changedAt": _time(change.changed_at),
+                "windowSpend": str(change.window_spend),
+            }
+            for change in tier_changes
         ],
     }

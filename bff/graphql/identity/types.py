@@ -13,6 +13,7 @@ from bff.graphql.context import Info
 from bff.graphql.errors import UserError
 from bff.graphql.identity.loaders import LiveSessionsByMemberIdLoader
 from bff.graphql.loyalty import member_fields as loyalty
+from bff.graphql.loyalty.program import TierStatus, member_tier
 from bff.graphql.loyalty.types import Card, PointsBalance, PointsEntry, Transaction
 from bff.graphql.offers import member_fields as offers
 from bff.graphql.offers.types import Offer
@@ -124,6 +125,9 @@ class Member(_MemberLeadingFields, Node):
         description="The member's live sessions, most recently used first.",
     )
     preferences: Preferences = strawberry.field(resolver=profile.preferences)
+    tier: TierStatus | None = strawberry.field(
+        resolver=member_tier, description="The member's tier and progress; null unless ENROLLED."
+    )
     data_export: JSON | None = strawberry.field(
         resolver=profile.data_export,
         description=(

@@ -11,6 +11,7 @@ from bff.graphql.loaders import Loader
 from bff.loyalty.ledger import Balance, history_page, read_balances
 from bff.loyalty.models import Card, PointsEntry, Purchase
 from bff.loyalty.purchases import purchase_pages
+from bff.loyalty.tiers import TierStatus, read_tiers
 
 
 class CardByIdLoader(Loader[int, Card | None]):
@@ -93,5 +94,16 @@ class PointsBalanceByMemberIdLoader(Loader[int, Balance]):
             member_ids=member_ids,
             now=datetime.now(UTC),
             expiring_soon=self.settings.points_expiring_soon,
+        )
+        return [found[member_id] for member_id in member_ids]
+
+
+class TierByMemberIdLoader(Loader[int, TierStatus]):
+    """Tiers of every member asked for, as of one moment, in one statement (see `read_tiers`):
+    every field of one request reads the same evaluation."""
+
+    async def batch_load_fn(self, member_ids: list[int]) -> list[TierStatus]:
+        found = await read_tiers(
+            member_ids=member_ids, now=datetime.now(UTC), settings=self.settings
         )
         return [found[member_id] for member_id in member_ids]
