@@ -12,14 +12,17 @@ from typing import Any
 import pytest
 from graphql import parse, validate
 
+from bff import events
 from bff.graphql.persisted import client_operation, client_operation_files
 from bff.graphql.schema import build_schema
 from bff.identity.models import Member
 from bff.ids import to_global_id
 from bff.loyalty.models import Card, CardStatus, EntryKind, PointsEntry, PointsLot, Purchase
 from bff.loyalty.numbers import check_digit
+from bff.loyalty.tiers import reevaluate
 from bff.offers.models import Offer, OfferActivation
 from bff.profile.models import Preferences
+from bff.settings import Settings
 from tests.factories import signed_in_member
 from tests.sql_counter import gql_with_statements
 
@@ -126,6 +129,9 @@ async def member_with(*, cards: int, purchases: int) -> tuple[Member, str, list[
         ],
         batch_size=500,
     )
+    # The tier as the till evaluates it when receipts land (these rows bypass the till).
+    async with events.transaction():
+        await reevaluate(member_id=member.id, now=now, settings=Settings(_env_file=None))  # type: ignore[call-arg]
     await Preferences.create(member_id=member.id, updated_at=now)
     for offer in await Offer.all():
         await OfferActivation.create(offer_id=offer.id, member_id=member.id, activated_at=now)

@@ -163,6 +163,7 @@ def internal_api_routes(settings: Settings) -> list[Route]:
             valid_until=body.valid_until,
             exclusive=body.exclusive,
             member_email=body.member_email,
+            minimum_tier=body.minimum_tier.value if body.minimum_tier else None,
         )
         return JSONResponse({"id": to_global_id("Offer", offer.id)}, status_code=201)
 

@@ -20,6 +20,8 @@ from pydantic import (
 )
 from pydantic.alias_generators import to_camel
 
+from bff.loyalty.tiers import TierCode
+
 _PLAIN_DECIMAL = re.compile(r"[0-9]+(\.[0-9]+)?")
 # Points columns are 32-bit integers in the database.
 MAX_POINTS = 2**31 - 1
@@ -91,3 +93,4 @@ class OfferBody(Body):
     valid_until: UtcTime
     exclusive: StrictBool = False
     member_email: Email | None = None
+    minimum_tier: TierCode | None = None

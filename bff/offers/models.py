@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from tortoise import fields
@@ -9,6 +10,14 @@ from tortoise.models import Model
 
 if TYPE_CHECKING:
     from bff.identity.models import Member
+
+
+class OfferKind(StrEnum):
+    """Who an offer is for; a targeted offer is PERSONAL even when it is also exclusive."""
+
+    PUBLIC = "PUBLIC"
+    EXCLUSIVE = "EXCLUSIVE"
+    PERSONAL = "PERSONAL"
 
 
 class Offer(Model):
@@ -28,6 +37,12 @@ class Offer(Model):
     minimum_tier = fields.CharField(max_length=8, null=True)
 
     member_id: int | None
+
+    @property
+    def kind(self) -> OfferKind:
+        if self.member_id is not None:
+            return OfferKind.PERSONAL
+        return OfferKind.EXCLUSIVE if self.exclusive else OfferKind.PUBLIC
 
     class Meta:
         table = "offer"

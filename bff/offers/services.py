@@ -12,34 +12,66 @@ from tortoise.transactions import in_transaction
 from bff.db.paging import keyset_page
 from bff.errors import DomainError, ErrorCode
 from bff.identity.models import Member, ProgramStatus
-from bff.offers.models import Offer, OfferActivation
+from bff.offers.models import Offer, OfferActivation, OfferKind
 
 NOT_AVAILABLE = "This offer is not available to you now."
 
 
 @dataclass(frozen=True)
 class Viewer:
-    """Who looks at offers: nobody (anonymous), or a member and whether they are enrolled."""
+    """Who looks at offers: nobody (anonymous), or a member, whether they are enrolled and the
+    minimum tiers their tier satisfies (tier codes: the caller evaluates the tier, offers do
+    not import loyalty)."""
 
     member_id: int | None = None
     enrolled: bool = False
+    tiers: frozenset[str] = frozenset()
 
     @classmethod
-    def of(cls, member: Member | None) -> Viewer:
+    def of(cls, member: Member | None, *, tiers: frozenset[str] = frozenset()) -> Viewer:
         if member is None:
             return cls()
-        return cls(member_id=member.id, enrolled=member.program_status is ProgramStatus.ENROLLED)
+        enrolled = member.program_status is ProgramStatus.ENROLLED
+        return cls(member_id=member.id, enrolled=enrolled, tiers=tiers if enrolled else frozenset())
+
+
+@dataclass(frozen=True)
+class OfferFilter:
+    """What a member narrows their offers to: a kind, and activated or not (None: either)."""
+
+    kind: OfferKind | None = None
+    activated: bool | None = None
 
 
 def visible_offers(*, viewer: Viewer, now: datetime, public_only: bool = False) -> QuerySet[Offer]:
     """Offers inside their window that `viewer` may see: public ones, exclusive ones while
-    enrolled, and those targeted at the viewer (exclusive targeted ones also need enrolment)."""
+    enrolled, and those targeted at the viewer (exclusive targeted ones also need enrolment);
+    an offer with a minimum tier only for members holding it or a higher one."""
     window = Offer.filter(valid_from__lte=now, valid_until__gt=now)
     public = Q(exclusive=False, member_id__isnull=True)
     if viewer.member_id is None or public_only:
-        return window.filter(public)
+        return window.filter(public, minimum_tier__isnull=True)
     audience = window.filter(Q(member_id__isnull=True) | Q(member_id=viewer.member_id))
+    if viewer.tiers:
+        audience = audience.filter(
+            Q(minimum_tier__isnull=True) | Q(minimum_tier__in=sorted(viewer.tiers))
+        )
+    else:
+        audience = audience.filter(minimum_tier__isnull=True)
     return audience if viewer.enrolled else audience.filter(exclusive=False)
+
+
+def _narrowed(queryset: QuerySet[Offer], *, viewer: Viewer, narrow: OfferFilter) -> QuerySet[Offer]:
+    if narrow.kind is OfferKind.PERSONAL:
+        queryset = queryset.filter(member_id__isnull=False)
+    elif narrow.kind is not None:
+        exclusive = narrow.kind is OfferKind.EXCLUSIVE
+        queryset = queryset.filter(member_id__isnull=True, exclusive=exclusive)
+    if narrow.activated is not None and viewer.member_id is not None:
+        live = OfferActivation.filter(member_id=viewer.member_id, lapsed_at__isnull=True)
+        ids = Subquery(live.values("offer_id"))
+        queryset = queryset.filter(id__in=ids) if narrow.activated else queryset.exclude(id__in=ids)
+    return queryset
 
 
 async def offers_page(
@@ -49,9 +81,12 @@ async def offers_page(
     after: tuple[str, int] | None,
     now: datetime,
     public_only: bool = False,
+    narrow: OfferFilter | None = None,
 ) -> list[Offer]:
     """Soonest-ending first, keyset by (validUntil, id)."""
     queryset = visible_offers(viewer=viewer, now=now, public_only=public_only)
+    if narrow is not None:
+        queryset = _narrowed(queryset, viewer=viewer, narrow=narrow)
     return await keyset_page(
         queryset, field="valid_until", after=after, first=first, descending=False
     )
@@ -66,8 +101,10 @@ async def create_offer(
     valid_until: datetime,
     exclusive: bool,
     member_email: str | None,
+    minimum_tier: str | None = None,
 ) -> Offer:
-    """A public, exclusive or (with `member_email`) targeted offer. MEMBER_NOT_FOUND."""
+    """A public, exclusive or (with `member_email`) targeted offer, optionally only for a tier
+    and up (a tier code). MEMBER_NOT_FOUND."""
     if valid_until <= valid_from:
         raise DomainError(
             ErrorCode.INVALID_INPUT, "validUntil must be after validFrom.", field="validUntil"
@@ -88,17 +125,25 @@ async def create_offer(
         valid_until=valid_until,
         exclusive=exclusive,
         member_id=member_id,
+        minimum_tier=minimum_tier,
     )
 
 
-async def activate_offer(*, member: Member, offer_id: int, now: datetime | None = None) -> Offer:
-    """Activate an offer the member can see now, once. OFFER_NOT_AVAILABLE otherwise."""
+async def activate_offer(
+    *,
+    member: Member,
+    offer_id: int,
+    tiers: frozenset[str] = frozenset(),
+    now: datetime | None = None,
+) -> Offer:
+    """Activate an offer the member can see now (holding `tiers`, see `Viewer`), once.
+    OFFER_NOT_AVAILABLE otherwise."""
     now = now or datetime.now(UTC)
     async with in_transaction():
         # Under the member row lock, like opting out: an exclusive activation is never written
         # after an opt-out lapsed the member's activations, and the status checked is current.
         current = await Member.select_for_update().get(id=member.id)
-        visible = visible_offers(viewer=Viewer.of(current), now=now)
+        visible = visible_offers(viewer=Viewer.of(current, tiers=tiers), now=now)
         offer = await visible.filter(id=offer_id).first()
         if offer is None:
             raise DomainError(ErrorCode.OFFER_NOT_AVAILABLE, NOT_AVAILABLE, field="offerId")

@@ -8,7 +8,13 @@ from datetime import UTC, datetime
 
 from bff.graphql.loaders import Loader
 from bff.offers.models import Offer
-from bff.offers.services import Viewer, activated_offer_ids, offers_page, visible_offers
+from bff.offers.services import (
+    OfferFilter,
+    Viewer,
+    activated_offer_ids,
+    offers_page,
+    visible_offers,
+)
 
 
 @dataclass(frozen=True)
@@ -19,6 +25,7 @@ class OffersPageKey:
     public_only: bool
     first: int
     after: tuple[str, int] | None
+    narrow: OfferFilter | None = None
 
 
 class OffersPageByKeyLoader(Loader[OffersPageKey, list[Offer]]):
@@ -33,6 +40,7 @@ class OffersPageByKeyLoader(Loader[OffersPageKey, list[Offer]]):
                 after=key.after,
                 now=now,
                 public_only=key.public_only,
+                narrow=key.narrow,
             )
             for key in keys
         ]

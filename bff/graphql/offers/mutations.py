@@ -7,7 +7,7 @@ import strawberry
 from bff.errors import DomainError, ErrorCode
 from bff.graphql.context import Info
 from bff.graphql.errors import returns_user_errors
-from bff.graphql.offers.types import Offer, OfferPayload
+from bff.graphql.offers.types import Offer, OfferPayload, tiers_of
 from bff.graphql.permissions import IsMember
 from bff.ids import from_global_id
 from bff.offers.services import NOT_AVAILABLE, activate_offer
@@ -32,7 +32,8 @@ class OffersMutation:
     @strawberry.mutation(permission_classes=[IsMember])
     @returns_user_errors(OfferPayload)
     async def activate_offer(self, info: Info, input: ActivateOfferInput) -> OfferPayload:  # noqa: A002 (contract)
+        member = info.context.signed_in_member
         offer = await activate_offer(
-            member=info.context.signed_in_member, offer_id=offer_pk(input.offer_id)
+            member=member, offer_id=offer_pk(input.offer_id), tiers=await tiers_of(info, member)
         )
         return OfferPayload(offer=Offer.from_model(offer))

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import Enum
 from typing import Self
 
 import strawberry
 
 from bff.graphql.context import Info
 from bff.graphql.errors import UserError
+from bff.graphql.loyalty.loaders import TierByMemberIdLoader
+
+# The GraphQL enum decorates the domain's class in place: annotations name the class.
+from bff.graphql.loyalty.types import TierCode as _GraphQLTierCode  # noqa: F401 (registers it)
 from bff.graphql.node import register_node
 from bff.graphql.offers.loaders import (
     OfferActivatedByMemberAndOfferLoader,
@@ -17,8 +22,17 @@ from bff.graphql.offers.loaders import (
     VisibleOfferByViewerAndIdLoader,
 )
 from bff.graphql.relay import Connection, Node, build_connection, encode_cursor, make_page, node_id
+from bff.identity.models import Member, ProgramStatus
+from bff.loyalty.tiers import TierCode, visible_tier_codes
 from bff.offers import models
-from bff.offers.services import Viewer
+from bff.offers.services import OfferFilter, Viewer
+
+
+@strawberry.enum
+class OfferKind(Enum):
+    PUBLIC = "PUBLIC"
+    EXCLUSIVE = strawberry.enum_value("EXCLUSIVE", description="Program members (ENROLLED) only.")
+    PERSONAL = strawberry.enum_value("PERSONAL", description="Targeted at one member.")
 
 
 @strawberry.type
@@ -33,6 +47,10 @@ class Offer(Node):
     exclusive: bool = strawberry.field(
         description="Only program members (ENROLLED) see and activate exclusive offers."
     )
+    kind: OfferKind
+    minimum_tier: TierCode | None = strawberry.field(
+        description="Lowest tier that may see and activate it; null for every tier."
+    )
 
     @classmethod
     def from_model(cls, offer: models.Offer) -> Self:
@@ -45,6 +63,8 @@ class Offer(Node):
             valid_from=offer.valid_from,
             valid_until=offer.valid_until,
             exclusive=offer.exclusive,
+            kind=OfferKind(offer.kind.value),
+            minimum_tier=TierCode(offer.minimum_tier) if offer.minimum_tier else None,
         )
 
     @strawberry.field(
@@ -65,12 +85,36 @@ class OfferPayload:
     user_errors: list[UserError] = strawberry.field(default_factory=list)
 
 
+async def tiers_of(info: Info, member: Member | None) -> frozenset[str]:
+    """The minimum tiers the member's current tier satisfies (none unless enrolled)."""
+    if member is None or member.program_status is not ProgramStatus.ENROLLED:
+        return frozenset()
+    status = await info.context.loader(TierByMemberIdLoader).load(member.id)
+    return visible_tier_codes(status.tier.code)
+
+
+async def viewer_of(info: Info, member: Member | None) -> Viewer:
+    return Viewer.of(member, tiers=await tiers_of(info, member))
+
+
 async def offers_connection(
-    info: Info, *, viewer: Viewer, public_only: bool, first: int | None, after: str | None
+    info: Info,
+    *,
+    viewer: Viewer,
+    public_only: bool,
+    first: int | None,
+    after: str | None,
+    narrow: OfferFilter | None = None,
 ) -> Connection[Offer]:
     """Offers `viewer` may see now, soonest-ending first."""
     page = make_page(first, after, max_page_size=info.context.settings.max_page_size)
-    key = OffersPageKey(viewer=viewer, public_only=public_only, first=page.first, after=page.after)
+    key = OffersPageKey(
+        viewer=viewer,
+        public_only=public_only,
+        first=page.first,
+        after=page.after,
+        narrow=narrow,
+    )
     rows = await info.context.loader(OffersPageByKeyLoader).load(key)
     return build_connection(
         [Offer.from_model(row) for row in rows],
@@ -80,7 +124,7 @@ async def offers_connection(
 
 
 async def offer_node(info: Info, pk: int) -> Offer | None:
-    viewer = Viewer.of(await info.context.member())
+    viewer = await viewer_of(info, await info.context.member())
     offer = await info.context.loader(VisibleOfferByViewerAndIdLoader).load((viewer, pk))
     return Offer.from_model(offer) if offer else None
 
