@@ -172,9 +172,7 @@ async def _record(
     if card.last_used_at is None or card.last_used_at < occurred_at:
         await Card.filter(id=card.id).update(last_used_at=occurred_at)
     if card.member_id is not None:
-        await tiers.reevaluate(
-            member_id=card.member_id, now=max(now, occurred_at), settings=settings
-        )
+        await tiers.reevaluate(member_id=card.member_id, now=now, settings=settings)
         events.publish_after_commit(events.points_balance_changed(card.member_id))
     return purchase
 

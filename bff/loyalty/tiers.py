@@ -170,7 +170,9 @@ async def _read(member_ids: list[int], *, now: datetime, settings: Settings) -> 
 
     Spend is the one place that says what counts: purchase totals inside the window (from the
     member's `counted_from`, set when they rejoin), summed in cents so both databases add
-    exactly. `kept` is the part that stays in the window when it next moves.
+    exactly. `kept` is the part that stays in the window when it next moves. Nothing bounds
+    the window above: a receipt committed by another till while this one waited for the
+    member's lock counts, whatever the clocks said (tills may be minutes ahead).
     """
     if not member_ids:
         return []
@@ -187,7 +189,6 @@ async def _read(member_ids: list[int], *, now: datetime, settings: Settings) -> 
     cents = "CAST(ROUND(p.total * 100) AS BIGINT)"
     kept_from = at(add_months(this_month, 1 - settings.tier_window_full_months))
     window_from = at(add_months(this_month, -settings.tier_window_full_months))
-    until = at(now)
     members = ", ".join(parameters.mark(member_id) for member_id in member_ids)
     rows = await client.execute_query_dict(
         f"""
@@ -198,7 +199,7 @@ async def _read(member_ids: list[int], *, now: datetime, settings: Settings) -> 
         FROM member m
         LEFT JOIN member_tier t ON t.member_id = m.id
         LEFT JOIN purchase p ON p.member_id = m.id
-          AND p.occurred_at >= {window_from} AND p.occurred_at <= {until}
+          AND p.occurred_at >= {window_from}
           AND (t.counted_from IS NULL OR p.occurred_at >= t.counted_from)
         WHERE m.id IN ({members})
         GROUP BY m.id, m.program_joined_at, t.tier, t.since, t.evaluated_month
