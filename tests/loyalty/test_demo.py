@@ -99,3 +99,21 @@ async def test_the_demo_members_preferences_are_the_defaults_of_a_new_member(app
         "marketingByEmail": False,
         "updatedAt": member.created_at.isoformat(),
     }
+
+
+async def test_the_demo_member_has_a_tier_with_visible_progress(app, client, settings):
+    """A tier, spend in the window and the spend still needed for the next tier."""
+    await load_demo(settings, only_if_empty=True)
+    token = await create_session(await Member.get(email=DEMO_EMAIL))
+
+    body = await gql(
+        client,
+        "query { me { tier { tier { code } windowSpend nextTier { code } spendToNextTier } } }",
+        token=token,
+    )
+
+    tier = body["data"]["me"]["tier"]
+    assert tier["tier"]["code"] in {"BLUE", "SILVER"}
+    assert float(tier["windowSpend"]) > 0
+    assert tier["nextTier"] is not None
+    assert float(tier["spendToNextTier"]) > 0
