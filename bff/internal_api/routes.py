@@ -16,7 +16,7 @@ from bff.errors import DomainError, ErrorCode
 from bff.ids import to_global_id
 from bff.internal_api.schemas import CardBody, OfferBody, PurchaseBody
 from bff.json_text import json_problem
-from bff.loyalty.cards import issue_card
+from bff.loyalty.cards import issue_card, scan_card
 from bff.loyalty.numbers import normalize_number
 from bff.loyalty.purchases import PurchaseRequest, record_purchase
 from bff.offers.services import create_offer
@@ -90,8 +90,11 @@ async def parse_body(request: Request, model: type[B]) -> B:
         ) from None
 
 
-def guarded(handler: Handler, settings: Settings, *, post_only: bool = True) -> Handler:
-    """401 without a valid X-Api-Key; domain errors and invalid bodies as JSON errors."""
+def guarded(
+    handler: Handler, settings: Settings, *, post_only: bool = True, method: str = "POST"
+) -> Handler:
+    """401 without a valid X-Api-Key; 405 for another method than `method` (unless not
+    `post_only`); domain errors and invalid bodies as JSON errors."""
     keys = [key.get_secret_value() for key in settings.internal_api_keys]
 
     async def endpoint(request: Request) -> JSONResponse:
@@ -100,11 +103,11 @@ def guarded(handler: Handler, settings: Settings, *, post_only: bool = True) -> 
                 {"error": "UNAUTHORIZED", "message": "A valid X-Api-Key header is required."},
                 status_code=401,
             )
-        if post_only and request.method != "POST":
+        if post_only and request.method != method:
             return JSONResponse(
-                {"error": "METHOD_NOT_ALLOWED", "message": "Use POST."},
+                {"error": "METHOD_NOT_ALLOWED", "message": f"Use {method}."},
                 status_code=405,
-                headers={"Allow": "POST"},
+                headers={"Allow": method},
             )
         try:
             return await handler(request)
@@ -167,12 +170,34 @@ def internal_api_routes(settings: Settings) -> list[Route]:
         )
         return JSONResponse({"id": to_global_id("Offer", offer.id)}, status_code=201)
 
+    async def scan_card_endpoint(request: Request) -> JSONResponse:
+        scanned = await scan_card(number=request.path_params["number"], settings=settings)
+        card = scanned.card
+        answer: dict[str, str | None] = {
+            "number": card.number,
+            "status": card.status.value,
+            "kind": card.kind.value,
+            "deactivationReason": card.deactivation_reason.value
+            if card.deactivation_reason
+            else None,
+        }
+        if scanned.program_status is not None:
+            answer["programStatus"] = scanned.program_status.value
+        if scanned.tier is not None:
+            answer["tier"] = scanned.tier.value
+        return JSONResponse(answer)
+
     async def not_found(_: Request) -> JSONResponse:
         return JSONResponse({"error": "NOT_FOUND", "message": "No such endpoint."}, 404)
 
     # Every method reaches the handlers, so that refusals are JSON like the rest of this API.
     return [
         Route("/cards", guarded(create_card, settings), methods=ANY_METHOD),
+        Route(
+            "/cards/{number}",
+            guarded(scan_card_endpoint, settings, method="GET"),
+            methods=ANY_METHOD,
+        ),
         Route("/purchases", guarded(create_purchase, settings), methods=ANY_METHOD),
         Route("/offers", guarded(create_offer_endpoint, settings), methods=ANY_METHOD),
         Route("/{path:path}", guarded(not_found, settings, post_only=False), methods=ANY_METHOD),

@@ -14,8 +14,18 @@ from bff.identity.throttle import Factor, throttle_for
 from bff.identity.validation import clean_text
 from bff.loyalty.codes import code_hash, code_matches, generate_code, is_valid_code
 from bff.loyalty.ledger import PointsOwner
-from bff.loyalty.models import Card, CardStatus, PointsEntry, PointsLot, Purchase
+from bff.loyalty.models import (
+    Card,
+    CardKind,
+    CardStatus,
+    DeactivationReason,
+    PointsEntry,
+    PointsLot,
+    Purchase,
+    TierCode,
+)
 from bff.loyalty.numbers import generate_number, normalize_number
+from bff.loyalty.tiers import read_tiers
 from bff.settings import Settings
 
 MAX_LABEL_LENGTH = 60
@@ -30,7 +40,11 @@ class IssuedCard:
 
 
 async def issue_card(
-    *, number: str | None = None, verification_code: str | None = None, settings: Settings
+    *,
+    number: str | None = None,
+    verification_code: str | None = None,
+    settings: Settings,
+    kind: CardKind = CardKind.PHYSICAL,
 ) -> IssuedCard:
     """A new unlinked card; the number and code are generated when not given. CARD_EXISTS."""
     if verification_code is not None and not is_valid_code(verification_code):
@@ -43,23 +57,30 @@ async def issue_card(
         wanted = normalize_number(number)
         try:
             card = await Card.create(
-                number=wanted, code_hash=code_hash(number=wanted, code=code, secret_key=secret)
+                number=wanted,
+                code_hash=code_hash(number=wanted, code=code, secret_key=secret),
+                kind=kind,
             )
         except IntegrityError:
             raise DomainError(
                 ErrorCode.CARD_EXISTS, "A card with this number exists.", field="number"
             ) from None
         return IssuedCard(card=card, verification_code=code)
+    card = await _card_with_generated_number(code=code, secret=secret, kind=kind)
+    return IssuedCard(card=card, verification_code=code)
+
+
+async def _card_with_generated_number(*, code: str, secret: str, kind: CardKind) -> Card:
     for _ in range(_GENERATION_ATTEMPTS):
         generated = generate_number()
         try:
-            card = await Card.create(
+            return await Card.create(
                 number=generated,
                 code_hash=code_hash(number=generated, code=code, secret_key=secret),
+                kind=kind,
             )
         except IntegrityError:
             continue
-        return IssuedCard(card=card, verification_code=code)
     raise RuntimeError("could not generate a free card number")
 
 
@@ -116,15 +137,86 @@ async def attach_card(
         return card
 
 
-async def set_card_status(*, member_id: int, card_id: int, status: CardStatus) -> Card:
-    """Deactivate (lost, stolen) or activate one of the member's cards. NOT_FOUND otherwise."""
+async def set_card_status(
+    *,
+    member_id: int,
+    card_id: int,
+    status: CardStatus,
+    reason: DeactivationReason | None = None,
+) -> Card:
+    """Deactivate (with the reason the stores see: lost, stolen, other) or activate (clearing
+    the reason) one of the member's cards. NOT_FOUND otherwise."""
+    kept_reason = reason if status is CardStatus.INACTIVE else None
     async with events.transaction():
-        updated = await Card.filter(id=card_id, member_id=member_id).update(status=status)
+        updated = await Card.filter(id=card_id, member_id=member_id).update(
+            status=status, deactivation_reason=kept_reason
+        )
         if not updated:
             raise DomainError(ErrorCode.NOT_FOUND, "You have no card with this id.", field="cardId")
         event = events.card_status_changed(member_id=member_id, card_id=card_id)
         events.publish_after_commit(event)
     return await Card.get(id=card_id)
+
+
+async def rename_card(*, member_id: int, card_id: int, label: str | None) -> Card:
+    """Set (or, empty, clear) the label of one of the member's cards. NOT_FOUND otherwise."""
+    cleaned = clean_text(label or "", field="label", max_length=MAX_LABEL_LENGTH, label="label")
+    updated = await Card.filter(id=card_id, member_id=member_id).update(label=cleaned or None)
+    if not updated:
+        raise DomainError(ErrorCode.NOT_FOUND, "You have no card with this id.", field="cardId")
+    return await Card.get(id=card_id)
+
+
+async def request_digital_card(
+    *, member_id: int, settings: Settings, now: datetime | None = None
+) -> Card:
+    """Issue a DIGITAL card in the program's number range and link it to the member at once;
+    it counts towards the cards a member may link. NOT_ENROLLED, CARD_LIMIT_REACHED.
+
+    The checks run first so that a refused request leaves no card behind; linking checks them
+    again under the locks (the rule that holds)."""
+    member = await Member.get(id=member_id)
+    if member.program_status is not ProgramStatus.ENROLLED:
+        raise DomainError(ErrorCode.NOT_ENROLLED, "Join the loyalty program to get a card.")
+    if await Card.filter(member_id=member_id).count() >= settings.max_cards_per_member:
+        raise DomainError(
+            ErrorCode.CARD_LIMIT_REACHED,
+            f"An account links at most {settings.max_cards_per_member} cards.",
+        )
+    # Its verification code is never shown: the member holds the card in the app.
+    card = await _card_with_generated_number(
+        code=generate_code(), secret=settings.secret_key.get_secret_value(), kind=CardKind.DIGITAL
+    )
+    return await attach_card(
+        member_id=member_id, card_id=card.id, label=None, settings=settings, now=now
+    )
+
+
+@dataclass(frozen=True)
+class ScannedCard:
+    """What a till learns when it scans a card: the card, and its member's standing."""
+
+    card: Card
+    program_status: ProgramStatus | None
+    tier: TierCode | None
+
+
+async def scan_card(*, number: str, settings: Settings, now: datetime | None = None) -> ScannedCard:
+    """The card with this number and, when linked, its member's program status and tier (the
+    tier only while enrolled). CARD_INVALID_NUMBER, CARD_NOT_FOUND."""
+    card = await Card.get_or_none(number=normalize_number(number))
+    if card is None:
+        raise DomainError(ErrorCode.CARD_NOT_FOUND, "No card has this number.", field="number")
+    if card.member_id is None:
+        return ScannedCard(card=card, program_status=None, tier=None)
+    member = await Member.get(id=card.member_id)
+    tier = None
+    if member.program_status is ProgramStatus.ENROLLED:
+        found = await read_tiers(
+            member_ids=[member.id], now=now or datetime.now(UTC), settings=settings
+        )
+        tier = found[member.id].tier.code
+    return ScannedCard(card=card, program_status=member.program_status, tier=tier)
 
 
 async def unlink_card(*, member_id: int, card_id: int) -> None:

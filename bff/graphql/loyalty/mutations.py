@@ -7,12 +7,13 @@ import strawberry
 from bff.graphql.context import Info
 from bff.graphql.errors import returns_user_errors
 from bff.graphql.identity.types import Member, MemberPayload
-from bff.graphql.loyalty.types import Card, CardPayload
+from bff.graphql.loyalty.types import Card, CardDeactivationReason, CardPayload
 from bff.graphql.permissions import IsMember
 from bff.ids import expect_global_id
 from bff.loyalty import cards as services
 from bff.loyalty import program
 from bff.loyalty.models import CardStatus as CardStatusModel
+from bff.loyalty.models import DeactivationReason
 
 
 @strawberry.input
@@ -27,12 +28,32 @@ class LinkCardInput:
 @strawberry.input
 class CardIdInput:
     card_id: strawberry.ID
+    reason: CardDeactivationReason | None = strawberry.field(
+        default=None,
+        description="deactivateCard only: why (lost, stolen, other), for the stores' systems.",
+    )
 
 
-async def _set_status(info: Info, card_id: strawberry.ID, status: CardStatusModel) -> CardPayload:
+@strawberry.input
+class RenameCardInput:
+    card_id: strawberry.ID
+    label: str | None = None
+
+
+async def _set_status(
+    info: Info,
+    card_id: strawberry.ID,
+    status: CardStatusModel,
+    reason: CardDeactivationReason | None = None,
+) -> CardPayload:
     member = info.context.signed_in_member
     pk = expect_global_id(card_id, "Card", field="cardId")
-    card = await services.set_card_status(member_id=member.id, card_id=pk, status=status)
+    card = await services.set_card_status(
+        member_id=member.id,
+        card_id=pk,
+        status=status,
+        reason=None if reason is None else DeactivationReason(reason.value),
+    )
     return CardPayload(card=Card.from_model(card))
 
 
@@ -59,7 +80,26 @@ class CardsMutation:
     @strawberry.mutation(permission_classes=[IsMember])
     @returns_user_errors(CardPayload)
     async def deactivate_card(self, info: Info, input: CardIdInput) -> CardPayload:  # noqa: A002 (contract)
-        return await _set_status(info, input.card_id, CardStatusModel.INACTIVE)
+        return await _set_status(info, input.card_id, CardStatusModel.INACTIVE, input.reason)
+
+    @strawberry.mutation(
+        permission_classes=[IsMember],
+        description="Issues a digital card, linked and active at once (counts towards the five).",
+    )
+    @returns_user_errors(CardPayload)
+    async def request_digital_card(self, info: Info) -> CardPayload:
+        card = await services.request_digital_card(
+            member_id=info.context.signed_in_member.id, settings=info.context.settings
+        )
+        return CardPayload(card=Card.from_model(card))
+
+    @strawberry.mutation(permission_classes=[IsMember])
+    @returns_user_errors(CardPayload)
+    async def rename_card(self, info: Info, input: RenameCardInput) -> CardPayload:  # noqa: A002 (contract)
+        member = info.context.signed_in_member
+        pk = expect_global_id(input.card_id, "Card", field="cardId")
+        card = await services.rename_card(member_id=member.id, card_id=pk, label=input.label)
+        return CardPayload(card=Card.from_model(card))
 
     @strawberry.mutation(permission_classes=[IsMember])
     @returns_user_errors(MemberPayload)

@@ -172,6 +172,21 @@ class CardStatus(Enum):
     INACTIVE = "INACTIVE"
 
 
+@strawberry.enum
+class CardKind(Enum):
+    PHYSICAL = "PHYSICAL"
+    DIGITAL = strawberry.enum_value(
+        "DIGITAL", description="Issued in the app by requestDigitalCard; no plastic."
+    )
+
+
+@strawberry.enum(description="Why a member deactivated a card; the stores see it.")
+class CardDeactivationReason(Enum):
+    LOST = "LOST"
+    STOLEN = "STOLEN"
+    OTHER = "OTHER"
+
+
 @strawberry.type
 class Card(Node):
     pk: strawberry.Private[int]
@@ -186,6 +201,7 @@ class Card(Node):
     status: CardStatus
     linked_at: datetime
     last_used_at: datetime | None
+    kind: CardKind
 
     @classmethod
     def from_model(cls, card: models.Card) -> Self:
@@ -199,7 +215,12 @@ class Card(Node):
             status=CardStatus(card.status.value),
             linked_at=card.linked_at or card.issued_at,
             last_used_at=card.last_used_at,
+            kind=CardKind(card.kind.value),
         )
+
+    @strawberry.field(description="What a till scans: the card's EAN-13 digits.")
+    def barcode(self) -> str:
+        return self.number
 
     @strawberry.field(description="Purchases on this card owned by its member, newest first.")
     async def transactions(
