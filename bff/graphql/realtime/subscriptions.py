@@ -1,4 +1,4 @@
-"""The root `Subscription` type: live updates of the signed-in member's points and cards."""
+"""The root `Subscription` type: live updates of the signed-in member's points, cards and tier."""
 
 from __future__ import annotations
 
@@ -9,7 +9,12 @@ import strawberry
 
 from bff.events import EventKind
 from bff.graphql.context import Info
-from bff.graphql.loyalty.loaders import CardByIdLoader, PointsBalanceByMemberIdLoader
+from bff.graphql.loyalty.loaders import (
+    CardByIdLoader,
+    PointsBalanceByMemberIdLoader,
+    TierByMemberIdLoader,
+)
+from bff.graphql.loyalty.program import TierStatus
 from bff.graphql.loyalty.types import Card, PointsBalance
 from bff.graphql.permissions import IsMember
 from bff.graphql.realtime.streams import member_events
@@ -53,3 +58,20 @@ class Subscription:
                 # Unlinked (or linked elsewhere) since the event: not this member's card anymore.
                 if card is not None and card.member_id == member.id:
                     yield Card.from_model(card)
+
+    @strawberry.subscription(
+        description=(
+            "The signed-in member's tier status after every change of their tier (a rise, a "
+            "drop when the window moves, a reset on opting out)."
+        ),
+        permission_classes=[IsMember],
+    )
+    async def tier_changed(self, info: Info) -> AsyncGenerator[TierStatus, None]:
+        member = info.context.signed_in_member
+        stream = member_events(info.context, EventKind.TIER_CHANGED)
+        async with aclosing(stream):
+            async for event in stream:
+                if event is None:
+                    continue
+                status = await info.context.loader(TierByMemberIdLoader).load(member.id)
+                yield TierStatus.from_status(status)
