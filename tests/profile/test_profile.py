@@ -122,7 +122,8 @@ async def test_preferences_never_changed_are_the_defaults_as_of_registration(cli
 
 
 async def test_the_data_export_holds_profile_preferences_cards_purchases_and_ledger(client):
-    """me.dataExport is one JSON document with everything the portal holds on the member."""
+    """me.dataExport is one JSON document with everything the portal holds on the member (a
+    row written directly carries no multiplier; no tier change yet)."""
     member, token = await signed_in_member(email="export@example.com")
     card = await Card.create(number="4600000000017", code_hash="x", member=member, label="Main")
     now = datetime.now(UTC)
@@ -140,14 +141,23 @@ async def test_the_data_export_holds_profile_preferences_cards_purchases_and_led
             "number": "4600000000017",
             "label": "Main",
             "status": "ACTIVE",
+            "kind": "PHYSICAL",
+            "deactivationReason": None,
             "linkedAt": None,
             "lastUsedAt": None,
         }
     ]
     assert export["purchases"][0]["total"] == "123.40"
     assert export["pointsLedger"] == [
-        {"kind": "EARN", "amount": 12, "occurredAt": now.isoformat(), "receiptId": "R-1"}
+        {
+            "kind": "EARN",
+            "amount": 12,
+            "occurredAt": now.isoformat(),
+            "receiptId": "R-1",
+            "multiplier": None,
+        }
     ]
+    assert export["tierHistory"] == []
     assert len(export["sessions"]) == 1
 
 
