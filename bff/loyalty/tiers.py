@@ -20,6 +20,7 @@ from typing import Any
 from bff import events
 from bff.db.sql import Parameters, python_time
 from bff.identity.models import Member
+from bff.loyalty.ledger import PointsOwner
 from bff.loyalty.models import MemberTier, Purchase, TierChange, TierCode
 from bff.settings import Settings
 
@@ -237,7 +238,7 @@ async def read_tiers(
         status = _evaluate(reading, now=now, settings=settings)
         if _changed(status):
             async with events.transaction():
-                await Member.select_for_update().filter(id=reading.member_id).only("id")
+                await PointsOwner(member_id=reading.member_id).lock()
                 status = await reevaluate(member_id=reading.member_id, now=now, settings=settings)
         statuses[reading.member_id] = status
     return statuses
@@ -246,7 +247,10 @@ async def read_tiers(
 async def reevaluate(*, member_id: int, now: datetime, settings: Settings) -> TierStatus:
     """Evaluate the member's tier as of `now` and store it, recording a change (history row
     and a TIER_CHANGED event). Call inside `events.transaction()` holding the member row lock,
-    so concurrent purchases take turns and none loses its evaluation."""
+    so concurrent purchases take turns and none loses its evaluation.
+
+    A change that lowers the spend (a return) calls it before and after: the first call fixes
+    the month's tier from the spend before the change, so the second cannot drop it."""
     (reading,) = await _read([member_id], now=now, settings=settings)
     status = _evaluate(reading, now=now, settings=settings)
     this_month = month_start(now)

@@ -21,6 +21,7 @@ from tests.loyalty.test_card_lifecycle import UNLINK
 from tests.loyalty.test_linking import link
 from tests.loyalty.test_program import CLOSE, JOIN, PASSWORD, opt_out
 from tests.offers.test_offers import ACTIVATE, create_offer
+from tests.sql_counter import gql_with_statements
 
 PROGRAM = """
 query {
@@ -295,3 +296,26 @@ def test_tier_settings_need_three_rising_thresholds_from_zero():
     custom = Settings(_env_file=None, tier_thresholds="0,100,200")  # type: ignore[call-arg]
 
     assert custom.tier_thresholds == [Decimal(0), Decimal(100), Decimal(200)]
+
+
+async def test_one_request_evaluates_the_tier_once_for_every_field_that_needs_it(client):
+    """Two `tier` fields and the offers (which filter by tier) share one evaluation: one
+    statement reads the tier, so the fields of one read never disagree."""
+    _, token, number = await member_with_card(client)
+    await buy(client, number, "1000.00")
+    query = """
+    query {
+      me {
+        a: tier { tier { code } windowSpend }
+        b: tier { spendToNextTier }
+        offers { edges { node { id } } }
+      }
+    }
+    """
+
+    body, log = await gql_with_statements(client, query, token=token)
+
+    assert "errors" not in body, body
+    assert len([sql for sql in log.statements if "member_tier" in sql]) == 1
+    a, b = body["data"]["me"]["a"], body["data"]["me"]["b"]
+    assert Decimal(a["windowSpend"]) + Decimal(b["spendToNextTier"]) == Decimal("150000.00")
