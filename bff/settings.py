@@ -63,6 +63,11 @@ class Settings(BaseSettings):
     trusted_documents_only: bool = False
     trusted_documents_manifest: str = "clients/manifest.json"
     persisted_queries_max: int = 1_000
+    persisted_query_max_bytes: int = 20_000
+    persisted_queries_cache_bytes: int = 10_000_000
+    persisted_queries_redis_bytes: int = 50_000_000
+    persisted_queries_ttl: timedelta = timedelta(days=7)
+    persisted_query_registrations_per_address: int = 50
     log_json: bool | None = None
     log_level: str = "INFO"
 
@@ -141,6 +146,7 @@ class Settings(BaseSettings):
         "subscription_init_timeout",
         "request_body_timeout",
         "subscription_session_check_interval",
+        "persisted_queries_ttl",
         mode="before",
     )
     @classmethod

@@ -15,8 +15,10 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import logging
 import re
 import sys
+import time
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
@@ -37,6 +39,9 @@ from graphql import (
 )
 from strawberry.extensions import SchemaExtension
 
+from bff.errors import DomainError
+from bff.identity.throttle import Factor, Throttle, throttle_for
+from bff.redis_clients import REDIS_FAILURES, mark_redis_failed, redis_usable, shared_redis
 from bff.settings import Settings
 
 PERSISTED_QUERY_VERSION = 1
@@ -47,6 +52,7 @@ _HASH = re.compile(r"[0-9a-f]{64}")
 # Registered documents in Redis outlive a deploy but not forever: clients re-register on a miss.
 REDIS_TTL_SECONDS = 7 * 24 * 3600
 REDIS_PREFIX = "bff:apq:"
+logger = logging.getLogger("bff.graphql.persisted")
 
 
 def sha256_hex(text: str) -> str:
@@ -79,10 +85,13 @@ class QueryStore(Protocol):
 
 
 class LocalQueryStore:
-    """The most recently used `maxsize` documents of this process."""
+    """The most recently used documents of this process: at most `maxsize` of them and
+    `max_bytes` of text (UTF-8) in all."""
 
-    def __init__(self, maxsize: int) -> None:
+    def __init__(self, maxsize: int, *, max_bytes: int = 10_000_000) -> None:
         self.maxsize = maxsize
+        self.max_bytes = max_bytes
+        self.bytes = 0
         self._documents: OrderedDict[str, str] = OrderedDict()
 
     async def get(self, sha256_hash: str) -> str | None:
@@ -92,29 +101,77 @@ class LocalQueryStore:
         return query
 
     async def put(self, sha256_hash: str, query: str) -> None:
+        size = len(query.encode())
+        if size > self.max_bytes:
+            return
+        if sha256_hash not in self._documents:
+            self.bytes += size
         self._documents[sha256_hash] = query
         self._documents.move_to_end(sha256_hash)
-        while len(self._documents) > self.maxsize:
-            self._documents.popitem(last=False)
+        while len(self._documents) > self.maxsize or self.bytes > self.max_bytes:
+            _, dropped = self._documents.popitem(last=False)
+            self.bytes -= len(dropped.encode())
 
     def __len__(self) -> int:
         return len(self._documents)
 
 
+# Registrations are counted in day buckets: a document stored on day d has expired by d + TTL, so
+# the buckets of the last TTL days (and today) hold at least every byte Redis still keeps.
+_BUCKET_SECONDS = 24 * 3600
+_REGISTER_SCRIPT = """
+local document = KEYS[1]
+if redis.call('EXISTS', document) == 1 then
+  redis.call('EXPIRE', document, ARGV[3])
+  return 1
+end
+local total = 0
+for index = 2, #KEYS do total = total + tonumber(redis.call('GET', KEYS[index]) or '0') end
+local size = string.len(ARGV[1])
+if total + size > tonumber(ARGV[2]) then return 0 end
+redis.call('SET', document, ARGV[1], 'EX', ARGV[3])
+redis.call('INCRBY', KEYS[2], size)
+redis.call('EXPIRE', KEYS[2], ARGV[4])
+return 1
+"""
+
+
 class RedisQueryStore:
-    """Documents shared by every process through Redis (with an expiry), behind a local LRU."""
+    """Documents shared by every process through Redis, behind a local LRU.
 
-    def __init__(self, url: str, *, maxsize: int) -> None:
-        from redis.asyncio import Redis  # noqa: PLC0415 (only deployments with Redis need it)
+    Each expires `ttl_seconds` after its last registration, and Redis takes no new one once the
+    documents registered within a TTL reach `redis_max_bytes`. When Redis fails (down, frozen
+    past its timeouts) the store serves from and registers into the local LRU only: a client
+    told PERSISTED_QUERY_NOT_FOUND sends the text again, so nothing breaks.
+    """
 
-        self.redis = Redis.from_url(url)
-        self.local = LocalQueryStore(maxsize)
+    def __init__(
+        self,
+        url: str,
+        *,
+        maxsize: int,
+        max_bytes: int = 10_000_000,
+        redis_max_bytes: int = 50_000_000,
+        ttl_seconds: int = REDIS_TTL_SECONDS,
+        prefix: str = REDIS_PREFIX,
+    ) -> None:
+        self.prefix = prefix
+        self.url = url
+        self.redis = shared_redis(url)
+        self.local = LocalQueryStore(maxsize, max_bytes=max_bytes)
+        self.redis_max_bytes = redis_max_bytes
+        self.ttl_seconds = ttl_seconds
+        self._register = self.redis.register_script(_REGISTER_SCRIPT)
 
     async def get(self, sha256_hash: str) -> str | None:
         query = await self.local.get(sha256_hash)
-        if query is not None:
+        if query is not None or not redis_usable(self.url):
             return query
-        raw = await self.redis.get(REDIS_PREFIX + sha256_hash)
+        try:
+            raw = await self.redis.get(self.prefix + sha256_hash)
+        except REDIS_FAILURES as error:
+            mark_redis_failed(self.url, error)
+            return None
         if raw is None:
             return None
         query = raw.decode() if isinstance(raw, bytes) else str(raw)
@@ -126,7 +183,28 @@ class RedisQueryStore:
 
     async def put(self, sha256_hash: str, query: str) -> None:
         await self.local.put(sha256_hash, query)
-        await self.redis.set(REDIS_PREFIX + sha256_hash, query, ex=REDIS_TTL_SECONDS)
+        if not redis_usable(self.url):
+            return
+        today = int(time.time()) // _BUCKET_SECONDS
+        buckets = [
+            f"{self.prefix}bytes:{today - back}"
+            for back in range(self.ttl_seconds // _BUCKET_SECONDS + 2)
+        ]
+        try:
+            stored = await self._register(
+                keys=[self.prefix + sha256_hash, *buckets],
+                args=[
+                    query,
+                    self.redis_max_bytes,
+                    self.ttl_seconds,
+                    self.ttl_seconds + 2 * _BUCKET_SECONDS,
+                ],
+            )
+        except REDIS_FAILURES as error:
+            mark_redis_failed(self.url, error)
+            return
+        if not stored:
+            logger.warning("persisted queries: the Redis byte budget is spent, not shared")
 
 
 @dataclass(frozen=True)
@@ -136,14 +214,19 @@ class PersistedQueries:
     manifest: dict[str, str]
     store: QueryStore
     trusted_only: bool
+    max_document_bytes: int = 20_000
+    throttle: Throttle | None = None
 
-    async def document(self, query: str | None, extensions: dict[str, Any] | None) -> str | None:
-        """The query text to run for this request, or a PersistedQueryError."""
+    async def document(  # noqa: C901 (one branch per case of the protocol)
+        self, query: str | None, extensions: dict[str, Any] | None
+    ) -> tuple[str | None, str | None]:
+        """The query text to run for this request, and the hash to register it under once it has
+        parsed and validated (None: nothing to register); or a PersistedQueryError."""
         persisted = (extensions or {}).get("persistedQuery")
         if persisted is None:
             if self.trusted_only and (query is None or sha256_hex(query) not in self.manifest):
                 raise not_trusted()
-            return query
+            return query, None
         sha256_hash = _requested_hash(persisted)
         if query:
             if sha256_hex(query) != sha256_hash:
@@ -151,20 +234,37 @@ class PersistedQueries:
                     "PERSISTED_QUERY_HASH_MISMATCH", "provided sha does not match query"
                 )
             if sha256_hash in self.manifest:
-                return query
+                return query, None
             if self.trusted_only:
                 raise not_trusted()
-            await self.store.put(sha256_hash, query)
-            return query
+            if len(query.encode()) > self.max_document_bytes:
+                raise PersistedQueryError(
+                    "PERSISTED_QUERY_TOO_LARGE",
+                    f"A document registered by hash holds at most {self.max_document_bytes} "
+                    "bytes; send a larger one without persistedQuery.",
+                )
+            return query, sha256_hash
         known = self.manifest.get(sha256_hash)
         if known is not None:
-            return known
+            return known, None
         if self.trusted_only:
             raise not_trusted()
         stored = await self.store.get(sha256_hash)
         if stored is None:
             raise not_found()
-        return stored
+        return stored, None
+
+    async def register(self, sha256_hash: str, query: str, *, address: str | None) -> None:
+        """Store a document that parsed and validated, within the address's registrations."""
+        if self.throttle is not None:
+            try:
+                await self.throttle.check(
+                    factor=Factor.QUERY_REGISTRATION, account=None, address=address
+                )
+            except DomainError:
+                logger.info("persisted queries: registration limit reached for an address")
+                return
+        await self.store.put(sha256_hash, query)
 
 
 def _requested_hash(persisted: object) -> str:
@@ -181,29 +281,50 @@ def _requested_hash(persisted: object) -> str:
 
 
 class PersistedQueryExtension(SchemaExtension):
-    """Puts the persisted document into the request before anything parses it."""
+    """Puts the persisted document into the request before anything parses it, and registers a
+    new one only when it is about to execute (it parsed and passed validation and the limits)."""
 
     def __init__(self, persisted: PersistedQueries) -> None:
         super().__init__()
         self.persisted = persisted
+        self.to_register: str | None = None
 
     async def on_operation(self) -> AsyncIterator[None]:
         context = self.execution_context
-        context.query = await self.persisted.document(context.query, context.operation_extensions)
+        context.query, self.to_register = await self.persisted.document(
+            context.query, context.operation_extensions
+        )
+        yield
+
+    async def on_execute(self) -> AsyncIterator[None]:
+        context = self.execution_context
+        if self.to_register is not None and context.query is not None:
+            address = getattr(context.context, "client_ip", None)
+            await self.persisted.register(self.to_register, context.query, address=address)
         yield
 
 
 def persisted_queries(settings: Settings) -> Callable[[], SchemaExtension]:
     """The per-request extension factory for these settings (one store per schema)."""
     store: QueryStore = (
-        RedisQueryStore(settings.redis_url, maxsize=settings.persisted_queries_max)
+        RedisQueryStore(
+            settings.redis_url,
+            maxsize=settings.persisted_queries_max,
+            max_bytes=settings.persisted_queries_cache_bytes,
+            redis_max_bytes=settings.persisted_queries_redis_bytes,
+            ttl_seconds=int(settings.persisted_queries_ttl.total_seconds()),
+        )
         if settings.redis_url
-        else LocalQueryStore(settings.persisted_queries_max)
+        else LocalQueryStore(
+            settings.persisted_queries_max, max_bytes=settings.persisted_queries_cache_bytes
+        )
     )
     persisted = PersistedQueries(
         manifest=load_manifest(Path(settings.trusted_documents_manifest)),
         store=store,
         trusted_only=settings.trusted_documents_only,
+        max_document_bytes=settings.persisted_query_max_bytes,
+        throttle=throttle_for(settings),
     )
     return lambda: PersistedQueryExtension(persisted)
 

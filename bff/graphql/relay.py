@@ -14,6 +14,7 @@ import strawberry
 
 from bff.errors import DomainError, ErrorCode
 from bff.ids import to_global_id
+from bff.json_text import decode_json
 
 T = TypeVar("T")
 
@@ -74,7 +75,7 @@ def decode_cursor(cursor: str) -> tuple[str, int]:
     """The (sort key, pk) of a cursor; INVALID_INPUT when it was not made by encode_cursor."""
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
-        value, pk = json.loads(base64.urlsafe_b64decode(padded.encode()))
+        value, pk = decode_json(base64.urlsafe_b64decode(padded.encode()))  # type: ignore[misc]
     except (ValueError, TypeError, binascii.Error, UnicodeError):
         raise DomainError(
             ErrorCode.INVALID_INPUT, "This cursor is not valid.", field="after"

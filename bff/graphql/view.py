@@ -23,7 +23,12 @@ from strawberry.types.unset import UnsetType
 from bff.graphql.context import Context
 from bff.graphql.realtime.connection import authenticate_connection
 from bff.graphql.session import cross_site_refusal
-from bff.json_text import document_literal_problem, json_problem
+from bff.json_text import (
+    JSONRefusedError,
+    decode_json,
+    document_literal_problem,
+    json_problem,
+)
 
 if TYPE_CHECKING:
     import strawberry
@@ -153,6 +158,19 @@ class GraphQLView(GraphQL[Context, None]):
         if sub_response.background:
             response.background = sub_response.background
         return response
+
+    def decode_json(self, data: str | bytes) -> object:
+        """Every JSON of this endpoint (POST bodies, GET `variables` and `extensions`, websocket
+        frames) through the one bounded decoder; a websocket closes with 4400 on a refusal."""
+        return decode_json(data)
+
+    def parse_json(self, data: str | bytes) -> object:
+        try:
+            return decode_json(data)
+        except JSONRefusedError as error:
+            raise HTTPException(400, f"The request's JSON is refused: {error.msg}.") from None
+        except ValueError:
+            raise HTTPException(400, "Unable to parse request body as JSON") from None
 
     async def parse_http_body(
         self, request: AsyncHTTPRequestAdapter

@@ -24,7 +24,7 @@ from bff.db.sql import placeholders
 from bff.errors import DomainError, ErrorCode
 from bff.identity.models import ThrottleCounter
 from bff.identity.tokens import text_bytes
-from bff.redis_clients import shared_redis
+from bff.redis_clients import REDIS_FAILURES, mark_redis_failed, redis_usable, shared_redis
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
@@ -48,6 +48,8 @@ class Factor(StrEnum):
     CARD_CODE = "card_code"
     # Every registration attempt counts, successful ones too (per client address only).
     REGISTRATION = "registration"
+    # Persisted-query documents registered by hash (per client address only).
+    QUERY_REGISTRATION = "query_registration"
 
 
 class CounterStore(Protocol):
@@ -156,6 +158,64 @@ class RedisCounters:
         await self.clear(key)
 
 
+class FallbackCounters:
+    """Redis counters that fall back to the database while Redis is down or frozen.
+
+    Every operation tries Redis (with the shared client's short timeouts) unless it failed
+    moments ago, and on a failure runs on the database instead, so sign-in keeps working through
+    an outage. Counts made during the outage live in the database and are not merged back: an
+    outage at most restarts a caller's count once, which the per-account ceiling still bounds.
+    """
+
+    def __init__(self, url: str, primary: CounterStore, fallback: CounterStore) -> None:
+        self.url = url
+        self.primary = primary
+        self.fallback = fallback
+
+    async def increment(self, key: str, *, limit: int) -> int:
+        if redis_usable(self.url):
+            try:
+                return await self.primary.increment(key, limit=limit)
+            except REDIS_FAILURES as error:
+                mark_redis_failed(self.url, error)
+        return await self.fallback.increment(key, limit=limit)
+
+    async def count(self, key: str) -> int:
+        if redis_usable(self.url):
+            try:
+                return await self.primary.count(key)
+            except REDIS_FAILURES as error:
+                mark_redis_failed(self.url, error)
+        return await self.fallback.count(key)
+
+    async def clear(self, key: str) -> None:
+        # Both: a count left in either store would still hold the account back.
+        await self.fallback.clear(key)
+        if redis_usable(self.url):
+            try:
+                await self.primary.clear(key)
+            except REDIS_FAILURES as error:
+                mark_redis_failed(self.url, error)
+
+    async def release(self, key: str) -> None:
+        if redis_usable(self.url):
+            try:
+                await self.primary.release(key)
+            except REDIS_FAILURES as error:
+                mark_redis_failed(self.url, error)
+            else:
+                return
+        await self.fallback.release(key)
+
+    async def forget(self, key: str) -> None:
+        await self.fallback.forget(key)
+        if redis_usable(self.url):
+            try:
+                await self.primary.forget(key)
+            except REDIS_FAILURES as error:
+                mark_redis_failed(self.url, error)
+
+
 def address_key(address: str) -> str:
     """The client as the throttle counts it: its IPv4 address (also when written IPv4-mapped),
     or the /64 of its IPv6 address, in one canonical spelling."""
@@ -184,7 +244,8 @@ class Throttle:
         self.max_delay = settings.throttle_max_delay_seconds
         # Factors whose address counter has a limit of its own (no delays below it).
         self.address_limits: dict[str, int] = {
-            Factor.REGISTRATION: settings.register_per_address_per_window
+            Factor.REGISTRATION: settings.register_per_address_per_window,
+            Factor.QUERY_REGISTRATION: settings.persisted_query_registrations_per_address,
         }
         self._key_secret = settings.secret_key.get_secret_value().encode()
 
@@ -254,10 +315,12 @@ class Throttle:
 
 
 def throttle_for(settings: Settings) -> Throttle:
-    """The throttle of these settings: Redis when REDIS_URL is set, else the database."""
+    """The throttle of these settings: Redis when REDIS_URL is set (the database while Redis is
+    down), else the database."""
     store: CounterStore
     if settings.redis_url:
-        store = RedisCounters(shared_redis(settings.redis_url), settings)
+        redis = RedisCounters(shared_redis(settings.redis_url), settings)
+        store = FallbackCounters(settings.redis_url, redis, DatabaseCounters(settings))
     else:
         store = DatabaseCounters(settings)
     return Throttle(store, settings)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hmac
-import json
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
@@ -15,7 +14,7 @@ from starlette.routing import Route
 from bff.errors import DomainError, ErrorCode
 from bff.ids import to_global_id
 from bff.internal_api.schemas import CardBody, OfferBody, PurchaseBody
-from bff.json_text import json_problem
+from bff.json_text import JSONRefusedError, decode_json, json_problem
 from bff.loyalty.cards import issue_card, scan_card
 from bff.loyalty.numbers import normalize_number
 from bff.loyalty.purchases import PurchaseRequest, record_purchase
@@ -65,7 +64,17 @@ def error_response(error: DomainError) -> JSONResponse:
 
 async def parse_body(request: Request, model: type[B]) -> B:
     try:
-        data = json.loads(await request.body())
+        data = decode_json(await request.body())
+    except JSONRefusedError as error:
+        raise InvalidBodyError(
+            [
+                {
+                    "field": None,
+                    "code": "INVALID_JSON",
+                    "message": f"The body is refused: {error.msg}.",
+                }
+            ]
+        ) from None
     except (ValueError, UnicodeDecodeError):
         raise InvalidBodyError(
             [{"field": None, "code": "INVALID_JSON", "message": "The body is not JSON."}]
