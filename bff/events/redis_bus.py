@@ -11,7 +11,7 @@ from redis.exceptions import RedisError
 
 from bff.events.bus import EventBus
 from bff.events.event import Event
-from bff.redis_clients import connect_redis
+from bff.redis_clients import COMMAND_TIMEOUT_SECONDS, REDIS_FAILURES, connect_redis
 
 if TYPE_CHECKING:
     from redis.asyncio.client import PubSub
@@ -35,6 +35,10 @@ class RedisEventBus(EventBus):
         self.channel = channel
         # Named, so `CLIENT LIST` on the Redis server shows which connections are the bus's.
         self._redis = connect_redis(url, client_name=client_name)
+        # Publishing happens inside requests: it gives up quickly when Redis hangs.
+        self._publisher = connect_redis(
+            url, client_name=client_name, timeout=COMMAND_TIMEOUT_SECONDS
+        )
         self._pubsub: PubSub | None = None
         self._listener: asyncio.Task[None] | None = None
 
@@ -53,11 +57,12 @@ class RedisEventBus(EventBus):
             await self._pubsub.aclose()  # type: ignore[no-untyped-call]  # unannotated upstream
             self._pubsub = None
         await self._redis.aclose()
+        await self._publisher.aclose()
 
     async def publish(self, event: Event) -> None:
         try:
-            await self._redis.publish(self.channel, event.to_json())
-        except RedisError:
+            await self._publisher.publish(self.channel, event.to_json())
+        except REDIS_FAILURES:
             # The change is committed; a lost notification only delays a live update (clients
             # read the state again when they reconnect), so the caller's request still succeeds.
             logger.exception("could not publish %s for member %s", event.kind, event.member_id)
