@@ -114,9 +114,25 @@ def export_schema(args: argparse.Namespace) -> int:
     return 0
 
 
-def check_config(_: argparse.Namespace) -> int:
+def _schema_problems(settings: Settings) -> list[str]:
+    """A database behind the code's migrations, or one that cannot be reached."""
+    from bff.db.connection import pending_migrations  # noqa: PLC0415
+
+    try:
+        pending = asyncio.run(pending_migrations(settings))
+    except Exception as error:  # noqa: BLE001 (any failure to connect is reported, not raised)
+        return [f"DATABASE_URL: cannot read the schema ({type(error).__name__}: {error})"]
+    if pending:
+        names = ", ".join(pending)
+        return [f"DATABASE_URL: migrations {names} are not applied: run `bff migrate`"]
+    return []
+
+
+def check_config(args: argparse.Namespace) -> int:
     settings = get_settings()
     problems = settings.production_problems()
+    if args.database:
+        problems += _schema_problems(settings)
     for problem in problems:
         print(problem)
     print(f"{settings.bff_env.value}: {'not runnable' if problems else 'ok'}")
@@ -174,9 +190,15 @@ def build_parser() -> argparse.ArgumentParser:
     target.add_argument("--check", metavar="FILE", help="exit 1 when FILE differs from the code")
     export.set_defaults(handler=export_schema)
 
-    commands.add_parser(
+    check = commands.add_parser(
         "check-config", help="say whether the settings can run in their BFF_ENV"
-    ).set_defaults(handler=check_config)
+    )
+    check.add_argument(
+        "--database",
+        action="store_true",
+        help="also connect to DATABASE_URL and say whether `bff migrate` is needed",
+    )
+    check.set_defaults(handler=check_config)
     commands.add_parser(
         "generate-secrets", help="print fresh values for the secret settings"
     ).set_defaults(handler=generate_secrets)

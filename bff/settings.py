@@ -9,7 +9,9 @@ from decimal import Decimal
 from enum import StrEnum
 from functools import lru_cache
 from typing import Annotated, Self
+from urllib.parse import urlsplit
 
+from cryptography.fernet import Fernet
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
@@ -19,6 +21,19 @@ DEVELOPMENT_SECRET_KEY = "development-only-secret-key-change-me"  # noqa: S105 (
 DEVELOPMENT_INTERNAL_API_KEY = "dev-store-key"
 # Blue, Silver, Gold (bff.loyalty.tiers.TierCode): the settings name each, lowest first.
 TIER_COUNT = 3
+
+
+DEFAULT_EVENTS_CHANNEL = "bff:events"
+# `bff generate-secrets` makes 43; a short key can be guessed through the API.
+MIN_INTERNAL_API_KEY_LENGTH = 32
+
+
+def _is_fernet_key(key: str) -> bool:
+    try:
+        Fernet(key)
+    except (ValueError, TypeError):
+        return False
+    return True
 
 
 class Environment(StrEnum):
@@ -118,7 +133,7 @@ class Settings(BaseSettings):
     subscription_init_timeout: timedelta = timedelta(seconds=10)
     max_subscriptions_per_connection: int = 10
     subscription_session_check_interval: timedelta = timedelta(seconds=60)
-    events_channel: str = "bff:events"
+    events_channel: str = DEFAULT_EVENTS_CHANNEL
 
     @field_validator(
         "cors_origins",
@@ -202,21 +217,63 @@ class Settings(BaseSettings):
             problems.append("SECRET_KEY: set a random value of at least 32 characters")
         if not self.totp_encryption_keys:
             problems.append("TOTP_ENCRYPTION_KEYS: set at least one Fernet key")
+        elif not all(_is_fernet_key(key.get_secret_value()) for key in self.totp_encryption_keys):
+            problems.append(
+                "TOTP_ENCRYPTION_KEYS: each key must be a Fernet key (`bff generate-secrets`)"
+            )
+        problems.extend(self._origin_problems())
+        problems.extend(self._shared_redis_problems())
         if self.uses_sqlite:
             problems.append("DATABASE_URL: use PostgreSQL (postgres://...), not SQLite")
         if self.graphiql_enabled:
             problems.append("GRAPHIQL: must be false in production")
         if self.introspection_enabled:
             problems.append("INTROSPECTION: must be false in production")
+        problems.extend(self._internal_api_key_problems())
+        return problems
+
+    def _internal_api_key_problems(self) -> list[str]:
         keys = [key.get_secret_value() for key in self.internal_api_keys]
         if not keys:
-            problems.append("INTERNAL_API_KEYS: set at least one key for the store systems")
-        elif DEVELOPMENT_INTERNAL_API_KEY in keys:
-            problems.append(
-                f"INTERNAL_API_KEYS: {DEVELOPMENT_INTERNAL_API_KEY} is `make run`'s development "
-                "key; set keys of your own (`bff generate-secrets`)"
-            )
-        return problems
+            return ["INTERNAL_API_KEYS: set at least one key for the store systems"]
+        if DEVELOPMENT_INTERNAL_API_KEY in keys:
+            return [
+                (
+                    f"INTERNAL_API_KEYS: {DEVELOPMENT_INTERNAL_API_KEY} is `make run`'s "
+                    "development key; set keys of your own (`bff generate-secrets`)"
+                )
+            ]
+        if any(len(key) < MIN_INTERNAL_API_KEY_LENGTH for key in keys):
+            return [
+                (
+                    f"INTERNAL_API_KEYS: each key needs at least {MIN_INTERNAL_API_KEY_LENGTH} "
+                    "random characters (`bff generate-secrets`)"
+                )
+            ]
+        return []
+
+    def _shared_redis_problems(self) -> list[str]:
+        if self.redis_url and self.events_channel == DEFAULT_EVENTS_CHANNEL:
+            return [
+                (
+                    "EVENTS_CHANNEL: set a channel of this deployment's own (e.g. "
+                    "bff:events:portal); another deployment on the same Redis would get its events"
+                )
+            ]
+        return []
+
+    def _origin_problems(self) -> list[str]:
+        if "*" in self.cors_origins:
+            return ["CORS_ORIGINS: list the portal's origins; `*` would let any site call it"]
+        local = [
+            origin
+            for origin in self.cors_origins
+            if urlsplit(origin).hostname in {"localhost", "127.0.0.1", "::1"}
+        ]
+        if local:
+            names = ", ".join(local)
+            return [f"CORS_ORIGINS: {names} are development origins; list the portal's https ones"]
+        return []
 
 
 class ConfigurationError(Exception):

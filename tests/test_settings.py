@@ -5,11 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from cryptography.fernet import Fernet
 
 from bff.cli import run
 from bff.settings import DEVELOPMENT_INTERNAL_API_KEY, Settings, get_settings
 
 ROOT = Path(__file__).resolve().parent.parent
+STORE_KEY = "store-key-" + "r" * 32
 
 
 def test_env_example_documents_every_setting_and_parses():
@@ -41,22 +43,23 @@ def test_production_refuses_default_secret_sqlite_and_graphiql():
         assert setting in problems
 
 
-def production_settings(*, internal_api_keys: str) -> Settings:
+def production_settings(*, internal_api_keys: str = STORE_KEY, **overrides: object) -> Settings:
     """Production settings with every other setting fixed, read from nothing but these."""
-    return Settings(  # type: ignore[call-arg]
-        _env_file=None,
-        bff_env="production",
-        secret_key="s" * 48,
-        totp_encryption_keys="k" * 44,
-        database_url="postgres://bff@db/bff",
-        internal_api_keys=internal_api_keys,
-    )
+    values: dict[str, object] = {
+        "bff_env": "production",
+        "secret_key": "s" * 48,
+        "totp_encryption_keys": Fernet.generate_key().decode(),
+        "database_url": "postgres://bff@db/bff",
+        "internal_api_keys": internal_api_keys,
+        "cors_origins": "https://portal.example",
+    }
+    return Settings(_env_file=None, **{**values, **overrides})  # type: ignore[call-arg,arg-type]
 
 
 def test_production_with_every_setting_fixed_is_runnable():
     """A complete production configuration has no problems."""
 
-    settings = production_settings(internal_api_keys="store-key")
+    settings = production_settings()
 
     assert settings.production_problems() == []
     assert not settings.graphiql_enabled
@@ -66,7 +69,7 @@ def test_production_with_every_setting_fixed_is_runnable():
 def test_production_refuses_the_development_store_key():
     """`make run`'s printed store API key is never accepted in production, not even among others."""
 
-    settings = production_settings(internal_api_keys=f"store-key,{DEVELOPMENT_INTERNAL_API_KEY}")
+    settings = production_settings(internal_api_keys=f"{STORE_KEY},{DEVELOPMENT_INTERNAL_API_KEY}")
 
     problems = settings.production_problems()
 
@@ -97,3 +100,29 @@ def test_durations_accept_iso_8601_and_seconds(value):
     settings = Settings(_env_file=None, session_idle_timeout=value)  # type: ignore[call-arg]
 
     assert settings.session_idle_timeout.days == 7
+
+
+@pytest.mark.parametrize(
+    ("overrides", "setting"),
+    [
+        ({"totp_encryption_keys": "k" * 44}, "TOTP_ENCRYPTION_KEYS"),
+        ({"internal_api_keys": "x"}, "INTERNAL_API_KEYS"),
+        ({"cors_origins": "*"}, "CORS_ORIGINS"),
+        ({"cors_origins": "http://localhost:5173,https://portal.example"}, "CORS_ORIGINS"),
+        ({"redis_url": "redis://cache:6379/0"}, "EVENTS_CHANNEL"),
+    ],
+    ids=["totp-not-fernet", "short-store-key", "cors-star", "cors-localhost", "shared-channel"],
+)
+def test_production_names_each_broken_setting_the_server_would_have_started_with(
+    overrides, setting
+):
+    problems = production_settings(**overrides).production_problems()
+
+    assert len(problems) == 1
+    assert problems[0].startswith(f"{setting}:")
+
+
+def test_a_redis_deployment_with_its_own_events_channel_is_runnable():
+    settings = production_settings(redis_url="redis://cache:6379/0", events_channel="bff:portal")
+
+    assert settings.production_problems() == []

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from tortoise import Tortoise
+from tortoise import Tortoise, connections
 from tortoise.migrations.api import migrate as tortoise_migrate
+from tortoise.migrations.executor import MigrationExecutor
 
 from bff.settings import Settings, get_settings
 
@@ -58,5 +59,17 @@ async def migrate(settings: Settings) -> None:
     """Apply every pending migration."""
     try:
         await tortoise_migrate(config=tortoise_config(settings))
+    finally:
+        await Tortoise.close_connections()
+
+
+async def pending_migrations(settings: Settings) -> list[str]:
+    """The migrations `bff migrate` would apply to this database (reads, never writes)."""
+    config = tortoise_config(settings)
+    await Tortoise.init(config=config)
+    try:
+        executor = MigrationExecutor(connections.get("default"), config["apps"])
+        steps = await executor.plan(None)
+        return [f"{step.migration.app_label}.{step.migration.name}" for step in steps]
     finally:
         await Tortoise.close_connections()

@@ -15,6 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 from argon2 import PasswordHasher
+from cryptography.fernet import Fernet
 from pydantic import SecretStr
 
 from bff.cli import run
@@ -106,9 +107,10 @@ def test_check_config_accepts_a_complete_production_configuration(environment, c
     for name, value in {
         "BFF_ENV": "production",
         "SECRET_KEY": "s" * 48,
-        "TOTP_ENCRYPTION_KEYS": "k" * 44,
+        "TOTP_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
         "DATABASE_URL": "postgres://bff@db/bff",
-        "INTERNAL_API_KEYS": "store-key",
+        "INTERNAL_API_KEYS": "store-key-" + "r" * 32,
+        "CORS_ORIGINS": "https://portal.example",
     }.items():
         environment.setenv(name, value)
 
@@ -257,3 +259,21 @@ async def test_the_store_key_make_run_prints_opens_the_internal_api(client_with)
 
     assert response.status_code == 201
     assert set(response.json()) == {"number", "verificationCode"}
+
+
+def test_check_config_with_database_says_to_run_migrate_until_the_schema_is_current(tmp_path):
+    database = tmp_path / "behind.sqlite3"
+    env = {**os.environ, "BFF_ENV": "development", "DATABASE_URL": f"sqlite://{database}"}
+    command = [sys.executable, "-m", "bff.cli", "check-config", "--database"]
+
+    options = {"env": env, "cwd": tmp_path, "capture_output": True, "text": True}
+
+    behind = subprocess.run(command, check=False, **options)  # noqa: S603 (our own command line)
+    _bff("migrate", database=database)
+    current = subprocess.run(command, check=False, **options)  # noqa: S603
+
+    assert behind.returncode == 1
+    assert "run `bff migrate`" in behind.stdout
+    assert "0001_initial" in behind.stdout
+    assert current.returncode == 0
+    assert current.stdout.strip() == "development: ok"
