@@ -99,6 +99,7 @@ class Settings(BaseSettings):
     argon2_parallelism: int = 1
     throttle_free_failures: int = 5
     throttle_max_failures: int = 20
+    throttle_account_max_failures: int = 100
     throttle_window: timedelta = timedelta(minutes=15)
     throttle_max_delay_seconds: float = 2.0
     register_per_address_per_window: int = 20

@@ -2,9 +2,17 @@
 
 Every attempt is counted *before* its secret is checked, with one atomic increment in the shared
 store, so attempts packed into one request (aliases, batches) or spread over processes cannot all
-pass the check before their failures are written. A success clears the account's count; failures
-beyond `throttle_free_failures` are slowed down, and beyond `throttle_max_failures` (never more
-than 100) the key is locked until `throttle_window` has passed since its last counted attempt.
+pass the check before their failures are written.
+
+The lockout model (docs/identity.md, "Lockout"): an attempt counts against three keys.
+- (account, address): at most `throttle_max_failures` failures, then that pair waits until
+  `throttle_window` has passed since its last attempt. A stranger guessing from one place stops
+  himself, not the member.
+- account, from anywhere: slowed down (exponential delays after `throttle_free_failures`, at most
+  `throttle_max_delay_seconds`) and stopped only at `throttle_account_max_failures` (never more
+  than 100, NIST SP 800-63B's ceiling), which takes many addresses to reach.
+- address, across accounts: ten times the pair's allowance (offices and carriers share one).
+A success clears the account's and the pair's counts.
 """
 
 from __future__ import annotations
@@ -241,6 +249,7 @@ class Throttle:
         self.store = store
         self.free_failures = settings.throttle_free_failures
         self.max_failures = min(settings.throttle_max_failures, HARD_MAX_FAILURES)
+        self.account_max_failures = min(settings.throttle_account_max_failures, HARD_MAX_FAILURES)
         self.max_delay = settings.throttle_max_delay_seconds
         # Factors whose address counter has a limit of its own (no delays below it).
         self.address_limits: dict[str, int] = {
@@ -259,7 +268,12 @@ class Throttle:
     ) -> list[tuple[str, int, int]]:
         """(key, failures before the lock, failures before delays) for each key of an attempt."""
         keys = []
-        if account is not None:
+        if account is not None and address is not None:
+            pair = self._key(factor, "account-address", f"{account}\n{address_key(address)}")
+            keys.append((pair, self.max_failures, self.free_failures))
+            key = self._key(factor, "account", account)
+            keys.append((key, self.account_max_failures, self.free_failures))
+        elif account is not None:
             key = self._key(factor, "account", account)
             keys.append((key, self.max_failures, self.free_failures))
         if address is not None:
@@ -304,8 +318,11 @@ class Throttle:
         that is guessing others)."""
         if account is not None:
             await self.store.clear(self._key(factor, "account", account))
+        if account is not None and address is not None:
+            pair = self._key(factor, "account-address", f"{account}\n{address_key(address)}")
+            await self.store.clear(pair)
         if address is not None:
-            await self.store.release(self._key(factor, "address", address))
+            await self.store.release(self._key(factor, "address", address_key(address)))
 
     async def forget_accounts(self, *accounts: str) -> None:
         """Delete every counter of these accounts (closure erases them)."""

@@ -20,6 +20,7 @@ from bff.identity.throttle import (
     HARD_MAX_FAILURES,
     DatabaseCounters,
     Factor,
+    FallbackCounters,
     RedisCounters,
     Throttle,
     throttle_for,
@@ -178,9 +179,15 @@ async def test_failures_past_the_free_ones_are_delayed(app, settings):
 def test_the_account_limit_never_exceeds_100(settings):
     """A deployment cannot configure more than 100 consecutive failures per account."""
 
-    throttle = Throttle(None, make_settings(settings.database_url, throttle_max_failures=500))
+    throttle = Throttle(
+        None,
+        make_settings(
+            settings.database_url, throttle_max_failures=500, throttle_account_max_failures=500
+        ),
+    )
 
     assert throttle.max_failures == HARD_MAX_FAILURES
+    assert throttle.account_max_failures == HARD_MAX_FAILURES
 
 
 @asynccontextmanager
@@ -262,7 +269,9 @@ def test_redis_url_selects_the_redis_store_and_the_database_otherwise(settings):
     with_redis = throttle_for(make_settings(settings.database_url, redis_url=REDIS_URL))
     without = throttle_for(settings)
 
-    assert isinstance(with_redis.store, RedisCounters)
+    assert isinstance(with_redis.store, FallbackCounters)
+    assert isinstance(with_redis.store.primary, RedisCounters)
+    assert isinstance(with_redis.store.fallback, DatabaseCounters)
     assert isinstance(without.store, DatabaseCounters)
 
 
