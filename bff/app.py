@@ -26,6 +26,7 @@ from bff.middleware import (
     BodySizeLimitMiddleware,
     RequestIdMiddleware,
     SecurityHeadersMiddleware,
+    WebSocketLimitsMiddleware,
 )
 from bff.redis_clients import close_shared_redis, shared_redis
 from bff.settings import Settings, get_settings
@@ -110,6 +111,12 @@ def build_app(settings: Settings | None = None) -> Starlette:
                 allow_headers=["Authorization", "Content-Type", "X-Request-ID"],
                 expose_headers=["X-Request-ID"],
                 max_age=600,
+            ),
+            Middleware(
+                WebSocketLimitsMiddleware,
+                max_frame_before_auth=settings.ws_max_frame_bytes_before_auth,
+                max_frame=settings.ws_max_frame_bytes,
+                max_per_address=settings.ws_connections_per_address,
             ),
             Middleware(
                 BodySizeLimitMiddleware,

@@ -46,6 +46,8 @@ def serve(args: argparse.Namespace) -> int:
         forwarded_allow_ips=settings.trusted_proxies or None,
         timeout_graceful_shutdown=args.graceful_timeout,
         server_header=False,
+        # uvicorn buffers frames up to 16 MiB by default; no frame needs more than this.
+        ws_max_size=settings.ws_max_frame_bytes,
     )
     return 0
 

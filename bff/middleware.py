@@ -1,4 +1,5 @@
-"""Pure-ASGI middleware: request id, access log, security headers, body size limit."""
+"""Pure-ASGI middleware: request id, access log, security headers, body size limit, websocket
+limits."""
 
 from __future__ import annotations
 
@@ -195,3 +196,72 @@ class _BodyTooLargeError(_BodyError):
 
 class _BodyTimeoutError(_BodyError):
     status_code = 408
+
+
+# Close codes: RFC 6455's "message too big", and "try again later" for a refused handshake.
+MESSAGE_TOO_BIG = 1009
+TRY_AGAIN_LATER = 1013
+
+
+class WebSocketLimitsMiddleware:
+    """Bounds what a websocket may cost before and after it is authenticated.
+
+    A frame larger than `max_frame_before_auth` (until the server has sent `connection_ack`) or
+    `max_frame` (after) closes the socket with 1009; a client address with `max_per_address`
+    sockets open gets its next handshake refused. `bff serve` also sets uvicorn's `ws_max_size`
+    to `max_frame`, so no larger frame is even buffered.
+    """
+
+    def __init__(
+        self, app: ASGIApp, *, max_frame_before_auth: int, max_frame: int, max_per_address: int
+    ) -> None:
+        self.app = app
+        self.max_frame_before_auth = max_frame_before_auth
+        self.max_frame = max_frame
+        self.max_per_address = max_per_address
+        self.open: dict[str, int] = {}
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "websocket":
+            await self.app(scope, receive, send)
+            return
+        client = scope.get("client")
+        address = client[0] if client else "unknown"
+        if self.open.get(address, 0) >= self.max_per_address:
+            access_logger.warning("websocket refused: %s has too many open", address)
+            await receive()  # websocket.connect
+            await send({"type": "websocket.close", "code": TRY_AGAIN_LATER})
+            return
+        self.open[address] = self.open.get(address, 0) + 1
+        try:
+            await self.app(scope, *self._guard(receive, send))
+        finally:
+            self.open[address] -= 1
+            if not self.open[address]:
+                del self.open[address]
+
+    def _guard(self, receive: Receive, send: Send) -> tuple[Receive, Send]:
+        state = {"acknowledged": False, "closed": False}
+
+        async def guarded_send(message: Message) -> None:
+            if state["closed"]:
+                return  # we closed it for a frame too big; the app does not know yet
+            if message["type"] == "websocket.send" and not state["acknowledged"]:
+                state["acknowledged"] = '"connection_ack"' in (message.get("text") or "")
+            await send(message)
+
+        async def guarded_receive() -> Message:
+            message = await receive()
+            if message["type"] != "websocket.receive":
+                return message
+            text, data = message.get("text"), message.get("bytes")
+            size = len(data or b"") if text is None else len(text.encode())
+            cap = self.max_frame if state["acknowledged"] else self.max_frame_before_auth
+            if size <= cap:
+                return message
+            reason = f"frames hold at most {cap} bytes"
+            await send({"type": "websocket.close", "code": MESSAGE_TOO_BIG, "reason": reason})
+            state["closed"] = True
+            return {"type": "websocket.disconnect", "code": MESSAGE_TOO_BIG}
+
+        return guarded_receive, guarded_send

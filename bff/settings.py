@@ -135,6 +135,9 @@ class Settings(BaseSettings):
     max_subscriptions_per_connection: int = 10
     subscription_session_check_interval: timedelta = timedelta(seconds=60)
     events_channel: str = DEFAULT_EVENTS_CHANNEL
+    ws_max_frame_bytes_before_auth: int = 8_192
+    ws_max_frame_bytes: int = 65_536
+    ws_connections_per_address: int = 20
 
     @field_validator(
         "cors_origins",

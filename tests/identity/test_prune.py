@@ -113,4 +113,8 @@ async def test_an_account_whose_idle_counter_was_pruned_is_counted_afresh(
     payload = await login(client, member.email, password="wrong-guess-1234")
 
     assert payload["userErrors"][0]["code"] == "INVALID_CREDENTIALS"
-    assert await ThrottleCounter.all().values_list("failures", flat=True) == [1, 1, 1]  # pair, account, address
+    assert await ThrottleCounter.all().values_list("failures", flat=True) == [
+        1,
+        1,
+        1,
+    ]  # pair, account, address
