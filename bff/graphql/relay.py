@@ -8,7 +8,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Generic, Protocol, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 import strawberry
 
@@ -75,7 +75,8 @@ def decode_cursor(cursor: str) -> tuple[str, int]:
     """The (sort key, pk) of a cursor; INVALID_INPUT when it was not made by encode_cursor."""
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
-        value, pk = decode_json(base64.urlsafe_b64decode(padded.encode()))  # type: ignore[misc]
+        decoded: Any = decode_json(base64.urlsafe_b64decode(padded.encode()))
+        value, pk = decoded  # a non-pair raises TypeError or ValueError
     except (ValueError, TypeError, binascii.Error, UnicodeError):
         raise DomainError(
             ErrorCode.INVALID_INPUT, "This cursor is not valid.", field="after"
