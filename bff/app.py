@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import hmac
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -12,12 +13,13 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route, WebSocketRoute
 from tortoise import connections
 
+from bff import metrics
 from bff.db.connection import close_db, init_db
-from bff.events import running_bus
+from bff.events import get_bus, running_bus
 from bff.graphql.schema import build_schema
 from bff.graphql.view import GraphQLView
 from bff.internal_api.routes import internal_api_routes
@@ -28,7 +30,7 @@ from bff.middleware import (
     SecurityHeadersMiddleware,
     WebSocketLimitsMiddleware,
 )
-from bff.redis_clients import close_shared_redis, shared_redis
+from bff.redis_clients import close_shared_redis, redis_usable, shared_redis
 from bff.settings import Settings, get_settings
 
 logger = logging.getLogger("bff")
@@ -75,6 +77,44 @@ def readiness(settings: Settings) -> Callable[[Request], Awaitable[JSONResponse]
     return readyz
 
 
+def metrics_endpoint(settings: Settings) -> Callable[[Request], Awaitable[Response]]:
+    """`/metrics`: Prometheus's text format, behind `Authorization: Bearer <METRICS_TOKEN>` when
+    that is set. Gauges that read a state (Redis, the pool, subscriptions) are wired here."""
+    token = settings.metrics_token.get_secret_value() if settings.metrics_token else None
+    watch_state(settings)
+
+    async def endpoint(request: Request) -> Response:
+        if token is not None:
+            presented = request.headers.get("authorization", "")
+            if not hmac.compare_digest(presented.encode(), f"Bearer {token}".encode()):
+                return JSONResponse(
+                    {"error": "UNAUTHORIZED", "message": "Send Authorization: Bearer <token>."},
+                    status_code=401,
+                    headers={"WWW-Authenticate": "Bearer"},
+                )
+        return Response(metrics.exposition(), media_type=metrics.CONTENT_TYPE)
+
+    return endpoint
+
+
+def watch_state(settings: Settings) -> None:
+    if settings.redis_url:
+        url = settings.redis_url
+        metrics.watch(metrics.REDIS_UP, lambda: 1.0 if redis_usable(url) else 0.0)
+    metrics.watch(metrics.DB_POOL_IN_USE, _pool_in_use)
+    metrics.watch(metrics.SUBSCRIPTIONS_OPEN, lambda: float(get_bus().subscriber_count()))
+
+
+def _pool_in_use() -> float:
+    try:
+        pool = getattr(connections.get("default"), "_pool", None)
+    except Exception:  # noqa: BLE001 (no database configured yet: nothing in use)
+        return 0.0
+    if pool is None:
+        return 0.0
+    return float(pool.get_size() - pool.get_idle_size())
+
+
 def build_app(settings: Settings | None = None) -> Starlette:
     settings = settings or get_settings()
 
@@ -98,6 +138,11 @@ def build_app(settings: Settings | None = None) -> Starlette:
             Route("/healthz", healthz, methods=["GET"]),
             Route("/readyz", readiness(settings), methods=["GET"]),
             Mount("/internal/v1", routes=internal_api_routes(settings)),
+            *(
+                [Route("/metrics", metrics_endpoint(settings), methods=["GET"])]
+                if settings.metrics_on
+                else []
+            ),
         ],
         middleware=[
             Middleware(RequestIdMiddleware),

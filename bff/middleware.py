@@ -13,6 +13,7 @@ from starlette.datastructures import MutableHeaders
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from bff import metrics
 from bff.logging import request_id_var
 
 access_logger = logging.getLogger("bff.access")
@@ -233,9 +234,11 @@ class WebSocketLimitsMiddleware:
             await send({"type": "websocket.close", "code": TRY_AGAIN_LATER})
             return
         self.open[address] = self.open.get(address, 0) + 1
+        metrics.WEBSOCKETS_OPEN.inc()
         try:
             await self.app(scope, *self._guard(receive, send))
         finally:
+            metrics.WEBSOCKETS_OPEN.dec()
             self.open[address] -= 1
             if not self.open[address]:
                 del self.open[address]

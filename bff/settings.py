@@ -135,6 +135,8 @@ class Settings(BaseSettings):
     max_subscriptions_per_connection: int = 10
     subscription_session_check_interval: timedelta = timedelta(seconds=60)
     events_channel: str = DEFAULT_EVENTS_CHANNEL
+    metrics_enabled: bool | None = None
+    metrics_token: SecretStr | None = None
     ws_max_frame_bytes_before_auth: int = 8_192
     ws_max_frame_bytes: int = 65_536
     ws_connections_per_address: int = 20
@@ -204,6 +206,10 @@ class Settings(BaseSettings):
         return not self.is_production if self.introspection is None else self.introspection
 
     @property
+    def metrics_on(self) -> bool:
+        return not self.is_production if self.metrics_enabled is None else self.metrics_enabled
+
+    @property
     def json_logs(self) -> bool:
         return self.is_production if self.log_json is None else self.log_json
 
@@ -227,6 +233,8 @@ class Settings(BaseSettings):
             )
         problems.extend(self._origin_problems())
         problems.extend(self._shared_redis_problems())
+        if self.metrics_on and not self.metrics_token:
+            problems.append("METRICS_TOKEN: set one (scrapers send it as a bearer token)")
         if self.uses_sqlite:
             problems.append("DATABASE_URL: use PostgreSQL (postgres://...), not SQLite")
         if self.graphiql_enabled:

@@ -39,6 +39,7 @@ from graphql import (
 )
 from strawberry.extensions import SchemaExtension
 
+from bff import metrics
 from bff.errors import DomainError
 from bff.identity.throttle import Factor, Throttle, throttle_for
 from bff.redis_clients import REDIS_FAILURES, mark_redis_failed, redis_usable, shared_redis
@@ -291,9 +292,17 @@ class PersistedQueryExtension(SchemaExtension):
 
     async def on_operation(self) -> AsyncIterator[None]:
         context = self.execution_context
-        context.query, self.to_register = await self.persisted.document(
-            context.query, context.operation_extensions
-        )
+        try:
+            context.query, self.to_register = await self.persisted.document(
+                context.query, context.operation_extensions
+            )
+        except PersistedQueryError as error:
+            # Refused before the other extensions started: count it here for /metrics.
+            metrics.GRAPHQL_REQUESTS.labels(
+                operation=metrics.OTHER_OPERATION, outcome="refused"
+            ).inc()
+            metrics.GRAPHQL_ERRORS.labels(code=str((error.extensions or {}).get("code"))).inc()
+            raise
         yield
 
     async def on_execute(self) -> AsyncIterator[None]:
@@ -344,6 +353,18 @@ def load_manifest(path: Path) -> dict[str, str]:
         if sha256_hex(body) != sha256_hash:
             raise ValueError(f"{path}: the body of {sha256_hash} does not have that hash")
     return documents
+
+
+@cache
+def manifest_names(path: Path) -> dict[str, str]:
+    """hash -> operation name of a manifest file's operations (checked by load_manifest)."""
+    documents = load_manifest(path)
+    if not documents:
+        return {}
+    if not path.is_absolute():
+        path = REPOSITORY / path
+    operations = json.loads(path.read_text())["operations"]
+    return {op["id"]: op["name"] for op in operations if op["id"] in documents}
 
 
 class _AddTypename(Visitor):

@@ -22,6 +22,7 @@ from bff.graphql.identity.queries import IdentityQuery
 from bff.graphql.limits import max_directives_rule
 from bff.graphql.loyalty.mutations import CardsMutation, ProgramMutation
 from bff.graphql.loyalty.program import ProgramQuery
+from bff.graphql.metrics import operation_metrics
 from bff.graphql.node import NodeQuery
 from bff.graphql.offers.mutations import OffersMutation
 from bff.graphql.offers.queries import OffersQuery
@@ -67,7 +68,8 @@ def build_schema(settings: Settings) -> strawberry.Schema:
         rules.append(NoSchemaIntrospectionCustomRule)
     # Factories: Strawberry builds fresh extensions per request; the caches live at module level.
     extensions = [
-        persisted_queries(settings),  # first: it supplies the document the others read
+        operation_metrics(settings),  # first: it times and counts everything, refusals too
+        persisted_queries(settings),  # it supplies the document the others read
         lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
         lambda: AddValidationRules(rules),
         MaskUnexpectedErrors,

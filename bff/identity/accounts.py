@@ -10,7 +10,7 @@ from typing import Any
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Q
 
-from bff import events
+from bff import events, metrics
 from bff.errors import DomainError, ErrorCode
 from bff.identity import two_factor
 from bff.identity.models import (
@@ -144,7 +144,11 @@ async def login(
     """A session, or a two-factor challenge; unknown email and wrong password answer alike."""
     account, lookup = _login_account(email)
     throttle = throttle_for(settings)
-    await throttle.check(factor=Factor.PASSWORD, account=account, address=client_ip)
+    try:
+        await throttle.check(factor=Factor.PASSWORD, account=account, address=client_ip)
+    except DomainError:
+        metrics.SIGN_INS.labels(outcome="throttled").inc()
+        raise
     member = None
     if lookup is not None:
         member = await Member.get_or_none(email=lookup, closed_at__isnull=True)
@@ -154,8 +158,10 @@ async def login(
         settings=settings,
     )
     if member is None or not ok:
+        metrics.SIGN_INS.labels(outcome="invalid").inc()
         await throttle.record_failure(factor=Factor.PASSWORD, account=account, address=client_ip)
         raise invalid_credentials()
+    metrics.SIGN_INS.labels(outcome="ok").inc()
     await throttle.record_success(factor=Factor.PASSWORD, account=account, address=client_ip)
     if new_hash is not None:
         await Member.filter(id=member.id).update(password_hash=new_hash)

@@ -16,6 +16,7 @@ from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError
 from zxcvbn import zxcvbn
 
+from bff import metrics
 from bff.errors import DomainError, ErrorCode
 from bff.identity.models import Member
 from bff.identity.tokens import text_bytes
@@ -76,8 +77,17 @@ class PasswordHashing:
         return self._executor
 
     async def _run(self, function: Any, *args: str | bytes) -> Any:  # noqa: ANN401 (thin wrapper)
-        async with self.semaphore:
+        metrics.PASSWORD_HASHES_WAITING.inc()
+        try:
+            await self.semaphore.acquire()
+        finally:
+            metrics.PASSWORD_HASHES_WAITING.dec()
+        metrics.PASSWORD_HASHES_RUNNING.inc()
+        try:
             return await asyncio.get_running_loop().run_in_executor(self.executor, function, *args)
+        finally:
+            metrics.PASSWORD_HASHES_RUNNING.dec()
+            self.semaphore.release()
 
     async def hash(self, password: str) -> str:
         result: str = await self._run(self.hasher.hash, text_bytes(password))

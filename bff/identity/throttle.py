@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Protocol
 from tortoise import connections
 from tortoise.expressions import F
 
+from bff import metrics
 from bff.db.sql import placeholders
 from bff.errors import DomainError, ErrorCode
 from bff.identity.models import ThrottleCounter
@@ -294,6 +295,7 @@ class Throttle:
         """Count this attempt; TOO_MANY_ATTEMPTS when the account or address is over its limit."""
         for key, limit, _ in self._keys(factor, account, address):
             if await self.store.increment(key, limit=limit) > limit:
+                metrics.THROTTLED.labels(factor=str(factor)).inc()
                 raise DomainError(
                     ErrorCode.TOO_MANY_ATTEMPTS, "Too many failed attempts. Try again later."
                 )

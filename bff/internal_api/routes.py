@@ -11,6 +11,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from bff import metrics
 from bff.errors import DomainError, ErrorCode
 from bff.ids import to_global_id
 from bff.internal_api.schemas import CardBody, OfferBody, PurchaseBody
@@ -100,10 +101,27 @@ async def parse_body(request: Request, model: type[B]) -> B:
 
 
 def guarded(
-    handler: Handler, settings: Settings, *, post_only: bool = True, method: str = "POST"
+    handler: Handler,
+    settings: Settings,
+    *,
+    post_only: bool = True,
+    method: str = "POST",
+    name: str = "unknown",
 ) -> Handler:
     """401 without a valid X-Api-Key; 405 for another method than `method` (unless not
-    `post_only`); domain errors and invalid bodies as JSON errors."""
+    `post_only`); domain errors and invalid bodies as JSON errors. Each call is counted for
+    /metrics by endpoint `name` and status."""
+    answer = _answer(handler, settings, post_only=post_only, method=method)
+
+    async def endpoint(request: Request) -> JSONResponse:
+        response = await answer(request)
+        metrics.INTERNAL_API_REQUESTS.labels(endpoint=name, status=str(response.status_code)).inc()
+        return response
+
+    return endpoint
+
+
+def _answer(handler: Handler, settings: Settings, *, post_only: bool, method: str) -> Handler:
     keys = [key.get_secret_value() for key in settings.internal_api_keys]
 
     async def endpoint(request: Request) -> JSONResponse:
@@ -201,13 +219,17 @@ def internal_api_routes(settings: Settings) -> list[Route]:
 
     # Every method reaches the handlers, so that refusals are JSON like the rest of this API.
     return [
-        Route("/cards", guarded(create_card, settings), methods=ANY_METHOD),
+        Route("/cards", guarded(create_card, settings, name="cards"), methods=ANY_METHOD),
         Route(
             "/cards/{number}",
-            guarded(scan_card_endpoint, settings, method="GET"),
+            guarded(scan_card_endpoint, settings, method="GET", name="scan_card"),
             methods=ANY_METHOD,
         ),
-        Route("/purchases", guarded(create_purchase, settings), methods=ANY_METHOD),
-        Route("/offers", guarded(create_offer_endpoint, settings), methods=ANY_METHOD),
+        Route(
+            "/purchases", guarded(create_purchase, settings, name="purchases"), methods=ANY_METHOD
+        ),
+        Route(
+            "/offers", guarded(create_offer_endpoint, settings, name="offers"), methods=ANY_METHOD
+        ),
         Route("/{path:path}", guarded(not_found, settings, post_only=False), methods=ANY_METHOD),
     ]
