@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from functools import partial
 
+from opentelemetry.instrumentation.asgi import OpenTelemetryMiddleware
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
@@ -19,6 +20,7 @@ from tortoise import connections
 
 from bff import metrics
 from bff.db.connection import close_db, init_db
+from bff.db.instrument import instrument_sql, use_tracer_provider
 from bff.events import get_bus, running_bus
 from bff.graphql.schema import build_schema
 from bff.graphql.view import GraphQLView
@@ -32,6 +34,7 @@ from bff.middleware import (
 )
 from bff.redis_clients import close_shared_redis, redis_usable, shared_redis
 from bff.settings import Settings, get_settings
+from bff.tracing import UNTRACED_PATHS, shutdown_tracing, tracer_provider
 
 logger = logging.getLogger("bff")
 
@@ -117,10 +120,14 @@ def _pool_in_use() -> float:
 
 def build_app(settings: Settings | None = None) -> Starlette:
     settings = settings or get_settings()
+    tracing = tracer_provider(settings)
+    if tracing is not None:
+        use_tracer_provider(tracing)
 
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
         await init_db(settings)
+        instrument_sql()
         try:
             async with running_bus(settings):
                 yield
@@ -128,6 +135,7 @@ def build_app(settings: Settings | None = None) -> Starlette:
             # uvicorn runs this after in-flight requests finished (or --graceful-timeout passed).
             await close_shared_redis()
             await close_db()
+            shutdown_tracing()
             logger.info("database connections closed")
 
     graphql = GraphQLView(build_schema(settings), settings)
@@ -145,6 +153,17 @@ def build_app(settings: Settings | None = None) -> Starlette:
             ),
         ],
         middleware=[
+            *(
+                [
+                    Middleware(
+                        OpenTelemetryMiddleware,
+                        tracer_provider=tracing,
+                        excluded_urls=UNTRACED_PATHS,
+                    )
+                ]
+                if tracing is not None
+                else []
+            ),
             Middleware(RequestIdMiddleware),
             Middleware(AccessLogMiddleware),
             Middleware(SecurityHeadersMiddleware, hsts=settings.is_production),

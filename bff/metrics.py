@@ -10,6 +10,7 @@ ErrorCode enum, internal API endpoints from the routes.
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextvars import ContextVar
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.exposition import CONTENT_TYPE_LATEST, generate_latest
@@ -17,6 +18,9 @@ from prometheus_client.exposition import CONTENT_TYPE_LATEST, generate_latest
 REGISTRY = CollectorRegistry(auto_describe=True)
 CONTENT_TYPE = CONTENT_TYPE_LATEST
 OTHER_OPERATION = "other"
+# The operation the running code serves, for the SQL metrics: a manifest operation's name,
+# `other`, `internal_api`, or `none` outside any request.
+current_operation: ContextVar[str] = ContextVar("bff_current_operation", default="none")
 
 GRAPHQL_REQUESTS = Counter(
     "bff_graphql_requests",
@@ -36,6 +40,18 @@ GRAPHQL_ERRORS = Counter(
     "bff_graphql_errors",
     "Errors in GraphQL results (masked unexpected errors, refusals, limits), by their code.",
     ["code"],
+    registry=REGISTRY,
+)
+SQL_STATEMENTS = Counter(
+    "bff_sql_statements",
+    "SQL statements sent, by the operation they served (manifest name, other, internal_api).",
+    ["operation"],
+    registry=REGISTRY,
+)
+SQL_SECONDS = Counter(
+    "bff_sql_seconds",
+    "Time spent in SQL statements, by the operation they served.",
+    ["operation"],
     registry=REGISTRY,
 )
 SIGN_INS = Counter(

@@ -135,6 +135,9 @@ class Settings(BaseSettings):
     max_subscriptions_per_connection: int = 10
     subscription_session_check_interval: timedelta = timedelta(seconds=60)
     events_channel: str = DEFAULT_EVENTS_CHANNEL
+    tracing_enabled: bool = False
+    tracing_otlp_endpoint: str | None = "http://localhost:4318/v1/traces"
+    tracing_service_name: str = "member-portal-bff"
     metrics_enabled: bool | None = None
     metrics_token: SecretStr | None = None
     ws_max_frame_bytes_before_auth: int = 8_192

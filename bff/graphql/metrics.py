@@ -40,6 +40,15 @@ class OperationMetrics(SchemaExtension):
         )
         self._record(started, errors, refused=refused)
 
+    def on_execute(self) -> Iterator[None]:
+        query = self.execution_context.query
+        name = self.names.get(sha256_hex(query), metrics.OTHER_OPERATION) if query else "other"
+        token = metrics.current_operation.set(name)
+        try:
+            yield
+        finally:
+            metrics.current_operation.reset(token)
+
     def _record(self, started: float, errors: list[GraphQLError], *, refused: bool) -> None:
         query = self.execution_context.query
         name = self.names.get(sha256_hex(query), metrics.OTHER_OPERATION) if query else "other"

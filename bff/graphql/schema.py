@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import strawberry
 from graphql import GraphQLError, NoSchemaIntrospectionCustomRule
@@ -14,6 +14,7 @@ from strawberry.extensions import (
     QueryDepthLimiter,
     ValidationCache,
 )
+from strawberry.extensions.tracing import OpenTelemetryExtension
 from strawberry.schema.config import StrawberryConfig
 
 from bff.graphql.errors import MaskUnexpectedErrors, log_errors
@@ -31,6 +32,7 @@ from bff.graphql.profile.mutations import ProfileMutation
 from bff.graphql.realtime.subscriptions import Subscription
 from bff.graphql.realtime.transport import OneTransportPerOperationType
 from bff.settings import Settings
+from bff.tracing import tracer_provider
 
 if TYPE_CHECKING:
     from graphql import ASTValidationRule
@@ -77,6 +79,12 @@ def build_schema(settings: Settings) -> strawberry.Schema:
         lambda: ParserCache(maxsize=512),
         lambda: ValidationCache(maxsize=512),
     ]
+    provider = tracer_provider(settings)
+    if provider is not None:
+        # Resolver arguments stay out of the spans: login's carry passwords.
+        extensions.append(
+            lambda: OpenTelemetryExtension(tracer_provider=provider, arg_filter=_no_arguments)
+        )
     return Schema(
         query=Query,
         mutation=Mutation,
@@ -87,6 +95,10 @@ def build_schema(settings: Settings) -> strawberry.Schema:
             batching_config={"max_operations": settings.max_operations_per_request},
         ),
     )
+
+
+def _no_arguments(_arguments: dict[str, Any], _info: object) -> dict[str, Any]:
+    return {}
 
 
 def schema_sdl() -> str:

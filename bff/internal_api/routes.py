@@ -114,7 +114,11 @@ def guarded(
     answer = _answer(handler, settings, post_only=post_only, method=method)
 
     async def endpoint(request: Request) -> JSONResponse:
-        response = await answer(request)
+        token = metrics.current_operation.set("internal_api")
+        try:
+            response = await answer(request)
+        finally:
+            metrics.current_operation.reset(token)
         metrics.INTERNAL_API_REQUESTS.labels(endpoint=name, status=str(response.status_code)).inc()
         return response
 

@@ -63,6 +63,11 @@ async def test_manifest_operations_get_their_name_and_any_other_document_is_othe
     )
     assert not any("Whatever_123" in str(key) for key in after)
     assert value(after, "bff_graphql_request_seconds_count", operation="WebLogin") > 0
+    statements = "bff_sql_statements_total"
+    assert value(after, statements, operation="WebLogin") > value(
+        before, statements, operation="WebLogin"
+    )
+    assert value(after, "bff_sql_seconds_total", operation="WebLogin") > 0
 
 
 async def test_errors_are_counted_by_code_and_refusals_as_refused(client):
