@@ -15,7 +15,7 @@ STORE_KEY ?= dev-store-key
 # The product's shared folder (client contract and its checker), beside this checkout.
 SHARED ?= ../shared
 
-.PHONY: venv run test test-postgres lint format typecheck schema schema-check manifest manifest-check contract migrations audit check bench clean
+.PHONY: venv run test test-postgres lint format typecheck schema schema-check manifest manifest-check contract migrations audit check bench fuzz clean
 
 $(RUNTIME_STAMP): pyproject.toml requirements.lock
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is needed")'
@@ -101,6 +101,18 @@ check: lint typecheck schema-check contract test
 
 bench: $(DEV_STAMP)
 	$(BIN)/python -m bench
+
+FUZZ_STAMP := $(VENV)/.fuzz-installed
+
+$(FUZZ_STAMP): $(DEV_STAMP)
+	@echo "Installing schemathesis into .venv (first time only)..."
+	@$(PIP) install --quiet -c requirements.lock -e '.[fuzz]'
+	@touch $@
+
+## fuzz: schemathesis against /graphql of a fresh SQLite server on port 8690, anonymous and
+## signed in; fails on any server error (a few minutes, not part of CI; FUZZ_EXAMPLES=n per operation)
+fuzz: $(FUZZ_STAMP)
+	$(BIN)/python -m fuzz
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .ci/node_modules clients/apq-test/node_modules clients/node-ws/node_modules
