@@ -79,6 +79,35 @@ def set_session_cookie(exchange: Exchange, token: str) -> None:
     )
 
 
+def device_cookie_name(settings: Settings) -> str:
+    return "bff_device" if not settings.is_production else "__Host-bff_device"
+
+
+# A device stays known for a year after its last password sign-in.
+DEVICE_COOKIE_SECONDS = 365 * 24 * 3600
+
+
+def known_device(exchange: Exchange) -> str | None:
+    """The device token a sign-in presents (bff.identity.devices), from its cookie."""
+    return exchange.request.cookies.get(device_cookie_name(exchange.settings)) or None
+
+
+def set_device_cookie(exchange: Exchange, token: str) -> None:
+    """HttpOnly and long-lived: the browser (or an app's cookie jar) is the known device."""
+    if exchange.response is None:
+        return
+    settings = exchange.settings
+    exchange.response.set_cookie(
+        device_cookie_name(settings),
+        token,
+        max_age=DEVICE_COOKIE_SECONDS,
+        path="/",
+        secure=settings.is_production,
+        httponly=True,
+        samesite="lax",
+    )
+
+
 def clear_session_cookie(exchange: Exchange) -> None:
     if exchange.response is None:
         return

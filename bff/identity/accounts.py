@@ -13,6 +13,7 @@ from tortoise.expressions import Q
 from bff import events, metrics
 from bff.errors import DomainError, ErrorCode
 from bff.identity import two_factor
+from bff.identity.devices import device_token, is_known_device
 from bff.identity.models import (
     Member,
     ProgramStatus,
@@ -48,6 +49,8 @@ class SignIn:
     session: Session | None = None
     token: str | None = None
     challenge: str | None = None
+    # After a right password: the device token to keep (bff.identity.devices).
+    device: str | None = None
 
 
 @dataclass(frozen=True)
@@ -140,12 +143,19 @@ async def login(
     user_agent: str | None,
     client_ip: str,
     settings: Settings,
+    device: str | None = None,
 ) -> SignIn:
-    """A session, or a two-factor challenge; unknown email and wrong password answer alike."""
+    """A session, or a two-factor challenge; unknown email and wrong password answer alike.
+
+    `device` is the token of an earlier sign-in on this device: a known device is not held back
+    by the account's failures from elsewhere (bff.identity.devices)."""
     account, lookup = _login_account(email)
     throttle = throttle_for(settings)
+    known = is_known_device(device, account, settings)
     try:
-        await throttle.check(factor=Factor.PASSWORD, account=account, address=client_ip)
+        await throttle.check(
+            factor=Factor.PASSWORD, account=account, address=client_ip, known_device=known
+        )
     except DomainError:
         metrics.SIGN_INS.labels(outcome="throttled").inc()
         raise
@@ -159,22 +169,26 @@ async def login(
     )
     if member is None or not ok:
         metrics.SIGN_INS.labels(outcome="invalid").inc()
-        await throttle.record_failure(factor=Factor.PASSWORD, account=account, address=client_ip)
+        await throttle.record_failure(
+            factor=Factor.PASSWORD, account=account, address=client_ip, known_device=known
+        )
         raise invalid_credentials()
     metrics.SIGN_INS.labels(outcome="ok").inc()
     await throttle.record_success(factor=Factor.PASSWORD, account=account, address=client_ip)
     if new_hash is not None:
         await Member.filter(id=member.id).update(password_hash=new_hash)
+    device = device if known else device_token(account, settings)
     if member.totp_enabled_at is not None:
         return SignIn(
             challenge=await _new_challenge(
                 member=member, transport=transport, user_agent=user_agent, settings=settings
-            )
+            ),
+            device=device,
         )
     session, token = await start_session(
         member_id=member.id, transport=transport, user_agent=user_agent, settings=settings
     )
-    return SignIn(member=member, session=session, token=token)
+    return SignIn(member=member, session=session, token=token, device=device)
 
 
 async def _new_challenge(

@@ -265,15 +265,17 @@ class Throttle:
         return f"{factor}:{kind}:{digest.hexdigest()[:40]}"
 
     def _keys(
-        self, factor: str, account: str | None, address: str | None
+        self, factor: str, account: str | None, address: str | None, *, known_device: bool = False
     ) -> list[tuple[str, int, int]]:
-        """(key, failures before the lock, failures before delays) for each key of an attempt."""
+        """(key, failures before the lock, failures before delays) for each key of an attempt.
+        A known device is not counted against (nor held back by) the account-wide key."""
         keys = []
         if account is not None and address is not None:
             pair = self._key(factor, "account-address", f"{account}\n{address_key(address)}")
             keys.append((pair, self.max_failures, self.free_failures))
-            key = self._key(factor, "account", account)
-            keys.append((key, self.account_max_failures, self.free_failures))
+            if not known_device:
+                key = self._key(factor, "account", account)
+                keys.append((key, self.account_max_failures, self.free_failures))
         elif account is not None:
             key = self._key(factor, "account", account)
             keys.append((key, self.max_failures, self.free_failures))
@@ -291,9 +293,16 @@ class Throttle:
                 )
         return keys
 
-    async def check(self, *, factor: str, account: str | None, address: str | None) -> None:
+    async def check(
+        self,
+        *,
+        factor: str,
+        account: str | None,
+        address: str | None,
+        known_device: bool = False,
+    ) -> None:
         """Count this attempt; TOO_MANY_ATTEMPTS when the account or address is over its limit."""
-        for key, limit, _ in self._keys(factor, account, address):
+        for key, limit, _ in self._keys(factor, account, address, known_device=known_device):
             if await self.store.increment(key, limit=limit) > limit:
                 metrics.THROTTLED.labels(factor=str(factor)).inc()
                 raise DomainError(
@@ -301,13 +310,18 @@ class Throttle:
                 )
 
     async def record_failure(
-        self, *, factor: str, account: str | None, address: str | None
+        self,
+        *,
+        factor: str,
+        account: str | None,
+        address: str | None,
+        known_device: bool = False,
     ) -> None:
         """The attempt failed (it is already counted): slow the caller down past the free ones."""
         if self.max_delay <= 0:
             return
         over = 0
-        for key, _, free in self._keys(factor, account, address):
+        for key, _, free in self._keys(factor, account, address, known_device=known_device):
             over = max(over, await self.store.count(key) - free)
         if over > 0:
             await asyncio.sleep(min(self.max_delay, FIRST_DELAY_SECONDS * 2 ** (over - 1)))

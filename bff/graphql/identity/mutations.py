@@ -27,6 +27,8 @@ from bff.graphql.identity.types import SessionTransport as GraphQLSessionTranspo
 from bff.graphql.permissions import IsMember
 from bff.graphql.session import (
     clear_session_cookie,
+    known_device,
+    set_device_cookie,
     set_session_cookie,
     uses_session_cookie,
 )
@@ -110,8 +112,12 @@ class IdentityMutation:
             user_agent=user_agent(info),
             client_ip=info.context.client_ip,
             settings=info.context.settings,
+            device=known_device(info.context),
         )
-        return signed_in(info, result)
+        payload = signed_in(info, result)
+        if result.device is not None:
+            set_device_cookie(info.context, result.device)
+        return payload
 
     @strawberry.mutation
     @returns_user_errors(AuthPayload)
