@@ -104,6 +104,25 @@ SUBSCRIPTIONS_OPEN = Gauge(
 )
 
 
+EVENTS_PUBLISHED = Counter(
+    "bff_events_published",
+    "Events published to Redis by outcome (ok, failed: the live update is lost, clients catch "
+    "up on reconnect).",
+    ["outcome"],
+    registry=REGISTRY,
+)
+EVENTS_RECEIVED = Counter(
+    "bff_events_received",
+    "Events received from Redis by this process's bus listener.",
+    registry=REGISTRY,
+)
+EVENT_BUS_RECONNECTS = Counter(
+    "bff_event_bus_reconnects",
+    "Times the bus listener lost Redis and retried.",
+    registry=REGISTRY,
+)
+
+
 def watch(gauge: Gauge, read: Callable[[], float]) -> None:
     """Make `gauge` read its value from `read` at each scrape."""
     gauge.set_function(read)

@@ -70,6 +70,7 @@ class Settings(BaseSettings):
     max_body_bytes: int = 1_000_000
     request_body_timeout: timedelta = timedelta(seconds=10)
     max_query_depth: int = 12
+    max_query_bytes: int = 50_000
     max_aliases: int = 30
     max_tokens: int = 2_000
     max_directives: int = 10

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from redis.exceptions import RedisError
 
+from bff import metrics
 from bff.events.bus import EventBus
 from bff.events.event import Event
 from bff.redis_clients import COMMAND_TIMEOUT_SECONDS, REDIS_FAILURES, connect_redis
@@ -62,7 +63,9 @@ class RedisEventBus(EventBus):
     async def publish(self, event: Event) -> None:
         try:
             await self._publisher.publish(self.channel, event.to_json())
+            metrics.EVENTS_PUBLISHED.labels(outcome="ok").inc()
         except REDIS_FAILURES:
+            metrics.EVENTS_PUBLISHED.labels(outcome="failed").inc()
             # The change is committed; a lost notification only delays a live update (clients
             # read the state again when they reconnect), so the caller's request still succeeds.
             logger.exception("could not publish %s for member %s", event.kind, event.member_id)
@@ -72,6 +75,7 @@ class RedisEventBus(EventBus):
             try:
                 message = await pubsub.get_message(timeout=None)
             except (RedisError, OSError) as error:
+                metrics.EVENT_BUS_RECONNECTS.inc()
                 # redis-py reconnects and subscribes again on the next read; events published
                 # meanwhile are lost (pub/sub is at-most-once), see README "Real time".
                 logger.warning("event bus lost Redis (%s); retrying", error)
@@ -84,4 +88,5 @@ class RedisEventBus(EventBus):
             except (ValueError, KeyError, TypeError):
                 logger.warning("ignoring a malformed event on %s", self.channel)
                 continue
+            metrics.EVENTS_RECEIVED.inc()
             self.deliver(event)

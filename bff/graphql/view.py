@@ -187,7 +187,16 @@ class GraphQLView(GraphQL[Context, None]):
         parsed = await super().parse_http_body(request)
         for operation in parsed if isinstance(parsed, list) else [parsed]:
             self.check_request_text(operation)
+            self.check_document_size(operation)
         return parsed
+
+    def check_document_size(self, operation: GraphQLRequestData) -> None:
+        """400 for a document over MAX_QUERY_BYTES: the parse and validation caches keep the text
+        of the last 512 documents, so comments (which no token limit counts) must not make them
+        hold hundreds of megabytes."""
+        cap = self.settings.max_query_bytes
+        if operation.query is not None and len(operation.query.encode()) > cap:
+            raise HTTPException(400, f"The GraphQL document is longer than {cap} bytes.")
 
     @staticmethod
     def check_request_text(operation: GraphQLRequestData) -> None:

@@ -86,3 +86,13 @@ def test_the_decoder_keeps_ordinary_values_and_refuses_only_past_its_limits():
     for refused in HOSTILE.values():
         with pytest.raises(json.JSONDecodeError):
             decode_json(refused)
+
+
+async def test_a_document_over_max_query_bytes_is_a_400_whatever_it_holds(client):
+    """A 900 kB comment costs no token, but the parse cache would keep its text."""
+    query = "#" + "x" * 900_000 + "\n{ __typename }"
+
+    response = await client.post("/graphql", json={"query": query})
+
+    assert response.status_code == 400
+    assert "longer than 50000 bytes" in response.json()["errors"][0]["message"]

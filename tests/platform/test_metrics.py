@@ -10,6 +10,8 @@ from pathlib import Path
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from bff.events.event import Event, EventKind
+from bff.events.redis_bus import RedisEventBus
 from bff.graphql.persisted import sha256_hex
 from bff.redis_clients import close_shared_redis
 from tests.conftest import INTERNAL_API_KEY, make_settings
@@ -185,3 +187,23 @@ async def test_the_database_pool_in_use_is_gauged(client):
     samples = await scrape(client)
 
     assert ("bff_db_pool_connections_in_use", ()) in samples
+
+
+@pytest.mark.postgres_only  # Redis runs beside PostgreSQL (the CI's PostgreSQL run starts both)
+async def test_events_published_to_redis_and_received_back_are_counted(client):
+    bus = RedisEventBus("redis://127.0.0.1:6379/0", f"bff:test:metrics:{id(client)}")
+    await bus.start()
+    before = await scrape(client)
+    try:
+        await bus.publish(Event(kind=EventKind.POINTS_BALANCE_CHANGED, member_id=1))
+        async with asyncio.timeout(5):
+            received = value(before, "bff_events_received_total")
+            while value(await scrape(client), "bff_events_received_total") == received:  # noqa: ASYNC110 (a counter)
+                await asyncio.sleep(0.05)
+    finally:
+        await bus.stop()
+    after = await scrape(client)
+
+    assert value(after, "bff_events_published_total", outcome="ok") == (
+        value(before, "bff_events_published_total", outcome="ok") + 1
+    )
