@@ -66,7 +66,7 @@ async def test_a_valid_document_is_registered_once_it_ran(client):
 
 async def test_a_document_over_the_size_cap_is_refused_and_not_stored(client_with):
     """The attack of the issue: a ~900 kB comment around `{ __typename }`."""
-    client = await client_with(persisted_query_max_bytes=20_000)
+    client = await client_with(persisted_query_max_bytes=20_000, max_query_bytes=2_000_000)
     query = "#" + "x" * 900_000 + f"\nquery Big_{uuid.uuid4().hex} {{ __typename }}"
 
     first, by_hash = await register_then_fetch(client, query)
