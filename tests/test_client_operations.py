@@ -4,13 +4,15 @@ and each screen in a number of SQL statements that does not grow with the member
 from __future__ import annotations
 
 import hashlib
+import os
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
-from graphql import parse, validate
+from graphql import OperationDefinitionNode, parse, validate
+from graphql import build_schema as parse_sdl
 
 from bff import events
 from bff.graphql.persisted import client_operation, client_operation_files
@@ -26,7 +28,10 @@ from bff.settings import Settings
 from tests.factories import signed_in_member
 from tests.sql_counter import gql_with_statements
 
-CLIENTS = Path(__file__).resolve().parent.parent / "clients"
+REPOSITORY = Path(__file__).resolve().parent.parent
+CLIENTS = REPOSITORY / "clients"
+# The client contract (the product's shared folder beside this checkout, as `make contract`).
+CONTRACT = Path(os.environ.get("SHARED", REPOSITORY.parent / "shared")) / "contract.graphql"
 QUERIES = {
     path.relative_to(CLIENTS).as_posix(): path.read_text()
     for path in client_operation_files(CLIENTS)
@@ -51,14 +56,71 @@ def test_the_clients_ship_the_screens_the_issue_lists():
     names = set(QUERIES)
 
     assert {
-        "web/dashboard.graphql",
-        "web/transactions.graphql",
-        "web/offers.graphql",
-        "web/settings.graphql",
+        "web/operations/dashboard.graphql",
+        "web/operations/transactions.graphql",
+        "web/operations/offers.graphql",
+        "web/operations/settings.graphql",
         "mobile/home.graphql",
         "mobile/card-detail.graphql",
         "mobile/points-history.graphql",
     } <= names
+
+
+def root_fields_used_by_clients() -> set[tuple[str, str]]:
+    """(operation type, root field) of every operation under clients/."""
+    used = set()
+    for path in client_operation_files(CLIENTS):
+        for definition in parse(path.read_text()).definitions:
+            if isinstance(definition, OperationDefinitionNode):
+                for selection in definition.selection_set.selections:
+                    used.add((definition.operation.value, selection.name.value))  # type: ignore[attr-defined]
+    return used
+
+
+def member_actions(settings) -> set[tuple[str, str]]:
+    """Every mutation and subscription of the schema that the contract names (each is something
+    a member does in an app); all of the schema's when the contract is not beside the checkout."""
+    schema = build_schema(settings)._schema
+    actions = {
+        (kind, name)
+        for kind, root in (
+            ("mutation", schema.mutation_type),
+            ("subscription", schema.subscription_type),
+        )
+        if root is not None
+        for name in root.fields
+    }
+    if not CONTRACT.exists():
+        return actions
+    contract = parse_sdl(CONTRACT.read_text())
+    named = {
+        (kind, name)
+        for kind, root in (
+            ("mutation", contract.mutation_type),
+            ("subscription", contract.subscription_type),
+        )
+        if root is not None
+        for name in root.fields
+    }
+    return actions & named
+
+
+def test_every_contract_mutation_and_subscription_is_sent_by_a_client_operation(settings):
+    """Trusted-documents mode runs only committed operations: an action no client file sends
+    is one that neither app can perform in production."""
+
+    unused = member_actions(settings) - root_fields_used_by_clients()
+
+    assert unused == set(), f"no operation under clients/ sends {sorted(unused)}"
+
+
+def test_both_apps_send_their_own_sign_in_and_live_points():
+    """The web portal and the mobile app each ship their own login and balance subscription."""
+    web = {client_operation(p)["name"] for p in client_operation_files(CLIENTS / "web")}
+    mobile = {client_operation(p)["name"] for p in client_operation_files(CLIENTS / "mobile")}
+
+    assert {"WebLogin", "WebVerifyTwoFactor", "WebPointsBalanceChanged"} <= web
+    assert {"MobileLogin", "MobileVerifyTwoFactor", "MobilePointsBalanceChanged"} <= mobile
 
 
 _numbers = iter(range(10**9, 10**10))
@@ -158,7 +220,7 @@ async def create_offers(count: int) -> None:
 def variables_for(path: str, card: Card) -> dict[str, Any]:
     if path == "mobile/card-detail.graphql":
         return {"id": to_global_id("Card", card.id)}
-    if path == "web/transactions.graphql":
+    if path == "web/operations/transactions.graphql":
         return {"cardId": to_global_id("Card", card.id), "first": 20}
     return {}
 
@@ -192,6 +254,6 @@ async def test_the_web_dashboard_needs_at_most_eight_statements(client):
     await create_offers(12)
     member = await member_with(cards=5, purchases=40)
 
-    count = await statements_of(client, "web/dashboard.graphql", member)
+    count = await statements_of(client, "web/operations/dashboard.graphql", member)
 
     assert count <= DASHBOARD_STATEMENT_LIMIT

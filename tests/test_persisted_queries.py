@@ -369,3 +369,32 @@ async def test_apollo_client_runs_manifest_operations_and_is_refused_others_in_t
     assert "clients/manifest.json" in run["results"]["untrusted"]["error"]
     assert [r["errorCode"] for r in run["requests"]] == [None, "TRUSTED_DOCUMENT_REQUIRED"]
     assert not any(r["sentQuery"] for r in run["requests"])
+
+
+@pytest.mark.parametrize("production", [False, True])
+async def test_a_hash_only_get_with_apollos_accept_header_runs_the_trusted_operation(
+    app, database_url, clients_dir, production
+):
+    """Apollo Client 3 sends hash-only GETs with `Accept: */*`: the result, never GraphiQL's
+    page (development) nor a 404 (production)."""
+    manifest = clients_dir / "manifest.json"
+    manifest.write_text(build_manifest(clients_dir))
+    overrides: dict[str, Any] = {"trusted_documents_manifest": str(manifest)}
+    if production:
+        overrides |= {"bff_env": "production", "graphiql": False, "introspection": False}
+    settings = make_settings(database_url, trusted_documents_only=True, **overrides)
+    _, token = await signed_in_member(email="get@example.com")
+    entry = manifest_entry(clients_dir)
+    transport = httpx.ASGITransport(app=build_app(settings), client=("203.0.113.10", 50000))
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+        response = await http.get(
+            "/graphql",
+            params={
+                "operationName": "TrustedMe",
+                "extensions": json.dumps(apq(entry["id"])["extensions"]),
+            },
+            headers={"Accept": "*/*", "Authorization": f"Bearer {token}"},
+        )
+
+    assert response.status_code == 200
+    assert response.json()["data"]["me"]["email"] == "get@example.com"

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Protocol
 
+from strawberry.http.websocket_origin import is_same_origin
+
 if TYPE_CHECKING:
     from starlette.requests import HTTPConnection
     from starlette.responses import Response
@@ -131,13 +133,16 @@ def cross_site_refusal(connection: HTTPConnection, settings: Settings) -> str | 
     """Why a cookie-authenticated request must be refused (CSRF), or None.
 
     Browsers send `Origin` on every cross-origin POST and `Sec-Fetch-Site` on every request: a
-    cookie request is refused when either names a site that is not one of CORS_ORIGINS. Clients
-    that send neither (not browsers) cannot ride on a victim's cookie.
+    cookie request is refused when either names a site that is neither the server's own origin
+    (the portal and GraphiQL it serves; the same rule as the websocket handshake's) nor one of
+    CORS_ORIGINS. Clients that send neither (not browsers) cannot ride on a victim's cookie.
     """
     if not uses_session_cookie(connection, settings):
         return None
     origin = connection.headers.get("origin")
-    if origin is not None and origin not in settings.cors_origins:
+    if origin is not None and not (
+        origin in settings.cors_origins or is_same_origin(origin, connection.headers.get("host"))
+    ):
         return CROSS_SITE_REFUSAL
     if origin is None and connection.headers.get("sec-fetch-site") == "cross-site":
         return CROSS_SITE_REFUSAL

@@ -8,6 +8,7 @@ into a JSON GraphQL error instead of plain text.
 
 from __future__ import annotations
 
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 from cross_web import HTTPException
@@ -36,11 +37,44 @@ if TYPE_CHECKING:
     from starlette.types import Receive, Scope, Send
     from starlette.websockets import WebSocket
     from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
+    from strawberry.http.base import BaseRequestProtocol
 
     from bff.settings import Settings
 
 GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
 JSON = "application/json"
+# A GET carrying any of these is an operation to run, never a request for the IDE.
+GRAPHQL_GET_PARAMETERS = ("query", "extensions", "operationName", "variables")
+# What GraphiQL opens with: sign in with the demo member (cookie), then the web dashboard.
+GRAPHIQL_EXAMPLE = """# The member portal's dashboard, as the web app asks for it.
+# 1. Put the password `make run` printed into DemoLogin and run it (the session
+#    travels in a cookie, as in the portal).
+# 2. Run WebDashboard. Ctrl-Enter runs the operation under the cursor.
+
+mutation DemoLogin {
+  login(input: {
+    email: "demo@example.com"
+    password: "the password make run printed"
+    sessionTransport: COOKIE
+  }) {
+    twoFactorChallenge
+    member { id firstName }
+    userErrors { field code message }
+  }
+}
+
+query WebDashboard {
+  me {
+    firstName
+    lastName
+    programStatus
+    cards { id number label status }
+    points { available pending expiringSoon nextExpiryAt }
+    transactions(first: 5) { edges { node { occurredAt storeId total pointsEarned } } }
+    offers(first: 5) { edges { node { title discountPercent validUntil activated } } }
+  }
+}
+"""
 
 
 def negotiate_media_type(accept: str) -> str:
@@ -86,6 +120,25 @@ class GraphQLView(GraphQL[Context, None]):
             subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
         )
         self.settings = settings
+
+    def should_render_graphql_ide(self, request: BaseRequestProtocol) -> bool:
+        """Only a bare GET (no GraphQL parameter) that asks for HTML gets the IDE: a GET with a
+        persisted query's hash runs whatever its Accept header (Apollo Client sends `*/*`)."""
+        params = request.query_params
+        return (
+            request.method == "GET"
+            and not any(params.get(name) is not None for name in GRAPHQL_GET_PARAMETERS)
+            and "text/html" in request.headers.get("accept", "")
+        )
+
+    @cached_property
+    def graphql_ide_html(self) -> str:
+        """Strawberry's GraphiQL, opening with the dashboard example."""
+        html = super().graphql_ide_html
+        start = html.index("const EXAMPLE_QUERY = `")
+        end = html.index("`;", start)
+        example = GRAPHIQL_EXAMPLE.replace("\\", "\\\\").replace("`", "\\`")
+        return html[:start] + "const EXAMPLE_QUERY = `" + example + html[end:]
 
     async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
         """A websocket needs a live session: the cookie, or `{"authorization": "Bearer <token>"}`

@@ -79,3 +79,29 @@ async def test_a_non_json_post_with_the_cookie_is_refused(client, member):
 
     assert response.status_code in {403, 415}
     assert still.json()["data"]["me"] == {"email": member.email}
+
+
+async def test_a_cookie_request_from_the_servers_own_origin_over_http_is_served(client, member):
+    """GraphiQL and the portal that the BFF serves itself send their own origin (the Host the
+    request went to), as the websocket handshake's check accepts: not only CORS_ORIGINS."""
+    await cookie_login(client, member)
+
+    response = await client.post(
+        "/graphql",
+        json={"query": ME},
+        headers={"Origin": "http://testserver", "Sec-Fetch-Site": "same-origin"},
+    )
+
+    assert response.status_code == 200
+    assert response.json()["data"]["me"] == {"email": member.email}
+
+
+async def test_a_cookie_request_from_the_same_host_on_another_port_is_refused(client, member):
+    """Same origin means host and port: another port of the same host is another site."""
+    await cookie_login(client, member)
+
+    response = await client.post(
+        "/graphql", json={"query": ME}, headers={"Origin": "http://testserver:8081"}
+    )
+
+    assert response.status_code == 403

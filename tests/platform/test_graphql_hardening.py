@@ -260,3 +260,35 @@ async def test_a_query_over_get_runs(client):
 
     assert response.status_code == 200
     assert response.json() == {"data": {"__typename": "Query"}}
+
+
+async def test_graphiql_opens_with_the_dashboard_example(client):
+    """The IDE's first screen is a cookie login and the web dashboard's query, ready to run."""
+
+    response = await client.get("/graphql", headers={"Accept": "text/html"})
+
+    assert "mutation DemoLogin" in response.text
+    assert "query WebDashboard" in response.text
+    assert "sessionTransport: COOKIE" in response.text
+    assert "Welcome to GraphiQL" not in response.text
+
+
+@pytest.mark.parametrize("accept", ["*/*", "text/html,application/xhtml+xml,*/*;q=0.8", ""])
+async def test_a_get_with_graphql_parameters_runs_whatever_its_accept_header(client, accept):
+    """Apollo Client sends `Accept: */*` on a hash-only GET: the operation runs, no IDE."""
+
+    response = await client.get(
+        "/graphql", params={"query": "{ __typename }"}, headers={"Accept": accept}
+    )
+
+    assert response.status_code == 200
+    assert response.json() == {"data": {"__typename": "Query"}}
+
+
+async def test_a_bare_get_that_does_not_ask_for_html_is_not_the_ide(client):
+    """Only a GET without GraphQL parameters that asks for HTML gets GraphiQL."""
+
+    response = await client.get("/graphql", headers={"Accept": "*/*"})
+
+    assert response.status_code == 400
+    assert "graphiql" not in response.text.lower()
