@@ -32,6 +32,7 @@ from bff.middleware import (
     SecurityHeadersMiddleware,
     WebSocketLimitsMiddleware,
 )
+from bff.portal import portal_routes
 from bff.redis_clients import close_shared_redis, redis_usable, shared_redis
 from bff.settings import Settings, get_settings
 from bff.tracing import UNTRACED_PATHS, shutdown_tracing, tracer_provider
@@ -151,6 +152,7 @@ def build_app(settings: Settings | None = None) -> Starlette:
                 if settings.metrics_on
                 else []
             ),
+            *portal_routes(settings),  # the web portal at /, when built (WEB_DIST)
         ],
         middleware=[
             *(

@@ -84,6 +84,7 @@ class Settings(BaseSettings):
     persisted_queries_redis_bytes: int = 50_000_000
     persisted_queries_ttl: timedelta = timedelta(days=7)
     persisted_query_registrations_per_address: int = 50
+    web_dist: str = "clients/web/dist"
     log_json: bool | None = None
     log_level: str = "INFO"
 

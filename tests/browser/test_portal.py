@@ -1,0 +1,280 @@
+"""The member portal in Chromium against the real BFF: every journey end to end, a screenshot of
+each screen, axe-core on each, and no Content-Security-Policy violation."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pyotp
+import pytest
+from playwright.async_api import Browser, Page, expect
+
+from tests.browser.conftest import AXE, SCREENSHOTS
+from tests.conftest import INTERNAL_API_KEY
+
+PASSWORD = "correct horse battery staple"
+AXE_RESULTS: dict[str, list[str]] = {}
+
+
+class Portal:
+    """One browser tab on the portal, the store's till beside it, and the checks per screen."""
+
+    def __init__(self, page: Page, base: str) -> None:
+        self.page = page
+        self.base = base
+        self.csp_violations: list[str] = []
+        page.on(
+            "console",
+            lambda message: (
+                self.csp_violations.append(message.text)
+                if "Content Security Policy" in message.text
+                else None
+            ),
+        )
+
+    async def till(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        async with httpx.AsyncClient(base_url=self.base) as http:
+            response = await http.post(
+                f"/internal/v1/{path}", json=body, headers={"X-Api-Key": INTERNAL_API_KEY}
+            )
+        assert response.status_code in {200, 201}, response.text
+        answer: dict[str, Any] = response.json()
+        return answer
+
+    async def screen(self, name: str) -> None:
+        """Screenshot, then axe-core: no serious or critical violation."""
+        await self.page.screenshot(path=SCREENSHOTS / f"{name}.png", full_page=True)
+        if not await self.page.evaluate("typeof axe !== 'undefined'"):
+            # Evaluated over the DevTools protocol: the page's CSP stays as served.
+            await self.page.evaluate(AXE.read_text() + "\n;0")
+        results = await self.page.evaluate("axe.run(document).then(r => r.violations)")
+        AXE_RESULTS[name] = [f"{v['id']} ({v['impact']})" for v in results]
+        serious = [v["id"] for v in results if v["impact"] in {"serious", "critical"}]
+        assert serious == [], f"{name}: {json.dumps(results)[:2000]}"
+
+    async def go(self, route: str) -> None:
+        await self.page.click(f"nav a[href='#/{route}']")
+        await expect(self.page.locator("h1")).to_be_visible()
+
+    async def fill(self, label: str, value: str) -> None:
+        await self.page.get_by_label(label, exact=True).fill(value)
+
+
+@pytest.fixture
+async def portal(browser: Browser, portal_url: str) -> AsyncIterator[Portal]:
+    context = await browser.new_context(locale="en-GB", viewport={"width": 1200, "height": 900})
+    page = await context.new_page()
+    yield Portal(page, portal_url)
+    await context.close()
+
+
+async def test_a_member_signs_up_and_uses_every_screen_of_the_portal(portal):  # noqa: PLR0915 (one journey)
+    page = portal.page
+    await page.goto(portal.base + "/#/sign-up")
+    await expect(page.get_by_role("heading", name="Create an account")).to_be_visible()
+
+    # One round trip shows every field's problem beside it; what was typed stays.
+    await portal.fill("Email", "not-an-email")
+    await portal.fill("Password", "short")
+    await portal.fill("INN (tax id)", "123")
+    await page.get_by_role("button", name="Create an account").click()
+    await expect(page.locator(".field-error")).to_have_count(5)
+    await expect(page.get_by_label("Email", exact=True)).to_have_value("not-an-email")
+    await portal.screen("01-sign-up-errors")
+
+    await portal.fill("Email", "browser@example.com")
+    await portal.fill("Password", PASSWORD)
+    await portal.fill("First name", "Boris")
+    await portal.fill("Last name", "Browser")
+    await portal.fill("INN (tax id)", "")
+    await page.get_by_label("I accept the program rules and the privacy policy").check()
+    await page.get_by_role("button", name="Create an account").click()
+    await expect(page.get_by_role("heading", name="Hello, Boris")).to_be_visible()
+
+    # Cards: link one with its code (a wrong code first), block and unblock it.
+    card = await portal.till("cards", {})
+    await portal.go("cards")
+    await portal.fill("Card number (13 digits)", card["number"])
+    await portal.fill("Verification code", "000000")
+    await page.get_by_role("button", name="Link a card").click()
+    await expect(page.get_by_text("No card with this number and code.")).to_be_visible()
+    await portal.fill("Verification code", card["verificationCode"])
+    await portal.fill("Name (optional)", "Kitchen")
+    await page.get_by_role("button", name="Link a card").click()
+    await expect(page.get_by_test_id("card")).to_have_count(1)
+    await page.get_by_role("button", name="Block").click()
+    await expect(page.get_by_test_id("card-status")).to_have_text("Blocked")
+    await page.get_by_role("button", name="Unblock").click()
+    await expect(page.get_by_test_id("card-status")).to_have_text("Active")
+    await portal.screen("03-cards")
+
+    # Dashboard: the points change live when the till records a purchase.
+    await portal.go("dashboard")
+    await expect(page.get_by_test_id("points-pending")).to_have_text("0")
+    await page.wait_for_timeout(500)  # the subscription is set up
+    await portal.till(
+        "purchases",
+        {"receiptId": "B-1", "cardNumber": card["number"], "storeId": "msk-01", "total": "1234.00"},
+    )
+    await expect(page.get_by_test_id("points-pending")).to_have_text("123")
+    await expect(page.get_by_text("Updates live")).to_be_visible()
+    await portal.screen("02-dashboard")
+
+    await portal.go("purchases")
+    await expect(page.get_by_role("cell", name="msk-01")).to_be_visible()
+    await page.get_by_label("Card").select_option(label="Kitchen")
+    await expect(page.get_by_role("cell", name="msk-01")).to_be_visible()
+    await portal.screen("04-purchases")
+
+    await portal.go("points")
+    await expect(page.get_by_role("cell", name="Earned")).to_be_visible()
+    await portal.screen("05-points-history")
+
+    await portal.till(
+        "offers",
+        {
+            "title": "Coffee beans",
+            "description": "Ten percent off roasted beans",
+            "discountPercent": 10,
+            "validFrom": "2020-01-01T00:00:00Z",
+            "validUntil": "2099-01-01T00:00:00Z",
+        },
+    )
+    await portal.go("offers")
+    await page.get_by_role("button", name="Activate Coffee beans").click()
+    await expect(page.locator(".badge.ok", has_text="Activated")).to_be_visible()
+    await portal.screen("06-offers")
+
+    await portal.go("profile")
+    await portal.fill("Phone (+7…)", "12")
+    await page.get_by_role("button", name="Save").click()
+    await expect(page.locator(".field-error")).to_have_count(1)
+    await portal.fill("Phone (+7…)", "+79161234567")
+    await portal.fill("Company", "Browser Foods LLC")
+    await page.get_by_role("button", name="Save").click()
+    await expect(page.get_by_role("status")).to_have_text("Saved.")
+    await portal.screen("07-profile")
+
+    await portal.go("privacy")
+    sms = page.get_by_role("group", name="Marketing").get_by_role("switch", name="SMS")
+    await sms.click()
+    await expect(sms).to_be_checked()
+    await page.reload()
+    await expect(
+        page.get_by_role("group", name="Marketing").get_by_role("switch", name="SMS")
+    ).to_be_checked()
+    await portal.screen("08-privacy")
+
+    # Security: two-factor on with a QR code and recovery codes; the devices list.
+    await portal.go("security")
+    await page.get_by_role("button", name="Set up two-factor authentication").click()
+    await expect(page.get_by_role("img", name="Set up two-factor authentication")).to_be_visible()
+    secret = await page.get_by_test_id("totp-secret").inner_text()
+    await portal.screen("09-security-two-factor-setup")
+    await portal.fill("Code", pyotp.TOTP(secret).now())
+    await page.get_by_role("button", name="Turn on").click()
+    await expect(page.get_by_test_id("recovery-codes").locator("li")).to_have_count(10)
+    recovery_code = await page.get_by_test_id("recovery-codes").locator("li").first.inner_text()
+    await expect(page.get_by_test_id("two-factor-state")).to_have_text(
+        "Two-factor authentication is on."
+    )
+    await expect(page.get_by_text("This device")).to_be_visible()
+    await portal.screen("10-security")
+
+    # The program: opt-out refused while a card is linked (named), allowed once unlinked.
+    await portal.go("program")
+    leave = page.get_by_role("region", name="Leave the program")
+    await leave.get_by_label("Password").fill(PASSWORD)
+    await page.get_by_role("button", name="Leave the program").click()
+    await expect(
+        page.get_by_text(f"Unlink these cards first: Kitchen ({card['number']}).")
+    ).to_be_visible()
+    await portal.screen("11-program-opt-out-refused")
+    await portal.go("cards")
+    await page.get_by_role("button", name="Unlink Kitchen").click()
+    await expect(page.get_by_test_id("card")).to_have_count(0)
+    await portal.go("program")
+    await leave.get_by_label("Password").fill(PASSWORD)
+    await page.get_by_role("button", name="Leave the program").click()
+    await expect(page.get_by_test_id("program-status")).to_have_text(
+        "Status: Opted out of the program"
+    )
+    await portal.screen("12-program-opted-out")
+    async with page.expect_download() as download:
+        await page.get_by_role("button", name="Download my data").click()
+    exported = json.loads((await (await download.value).path()).read_text())
+    assert "browser@example.com" in json.dumps(exported)
+    await page.get_by_role("button", name="Join the program again").click()
+    await expect(page.get_by_test_id("program-status")).to_have_text("Status: Program member")
+
+    # Sign out, then in again through the two-factor step (a recovery code).
+    await page.get_by_role("button", name="Sign out").click()
+    await expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+    await portal.fill("Email", "browser@example.com")
+    await portal.fill("Password", PASSWORD)
+    await page.get_by_role("button", name="Sign in").click()
+    await expect(page.get_by_role("heading", name="Two-factor check")).to_be_visible()
+    await portal.screen("13-sign-in-two-factor")
+    await portal.fill("Code", "000000")
+    await page.get_by_role("button", name="Verify").click()
+    await expect(page.get_by_text("This code is not valid.")).to_be_visible()
+    await portal.fill("Code", recovery_code)
+    await page.get_by_role("button", name="Verify").click()
+    await expect(page.get_by_role("heading", name="Hello, Boris")).to_be_visible()
+
+    # An ended session sends the member back to sign-in, saying so.
+    await page.context.clear_cookies()
+    await portal.go("cards")
+    await expect(page.get_by_text("Your session has ended. Please sign in again.")).to_be_visible()
+    await expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+    await portal.screen("14-sign-in-session-ended")
+
+    assert portal.csp_violations == []
+    print(f"axe-core violations per screen: {json.dumps(AXE_RESULTS)}")  # noqa: T201
+
+
+async def test_the_portal_follows_the_browsers_language_and_switches(browser, portal_url):
+    context = await browser.new_context(locale="ru-RU")
+    page = await context.new_page()
+    await page.goto(portal_url + "/")
+    await expect(page.get_by_role("heading", name="Войти")).to_be_visible()
+    assert await page.evaluate("document.documentElement.lang") == "ru"
+    await page.screenshot(path=SCREENSHOTS / "15-sign-in-russian.png")
+    await page.get_by_label("Язык").select_option("en")
+    await expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+    await page.reload()
+    await expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+    await context.close()
+
+
+async def test_too_many_wrong_passwords_say_so_and_keep_the_form(portal):
+    page = portal.page
+    await page.goto(portal.base + "/")
+    await portal.fill("Email", "nobody-here@example.com")
+    messages = []
+    for _ in range(5):
+        await portal.fill("Password", "wrong password here")
+        await page.get_by_role("button", name="Sign in").click()
+        await expect(page.locator(".form-error")).to_be_visible()
+        messages.append(await page.locator(".form-error").inner_text())
+    assert messages[0] == "The email or password is wrong."
+    assert messages[-1] == "Too many attempts. Wait a few minutes before trying again."
+    await expect(page.get_by_label("Email", exact=True)).to_have_value("nobody-here@example.com")
+    await portal.screen("16-sign-in-too-many-attempts")
+
+
+async def test_the_portal_is_served_with_its_caching_and_security_headers(portal_url):
+    async with httpx.AsyncClient(base_url=portal_url) as http:
+        index = await http.get("/")
+        asset = re.search(r'src="(/assets/[^"]+\.js)"', index.text)
+        assert asset is not None
+        script = await http.get(asset.group(1))
+
+    assert index.headers["cache-control"] == "no-cache"
+    assert "default-src 'self'" in index.headers["content-security-policy"]
+    assert script.headers["cache-control"] == "public, max-age=31536000, immutable"
+    assert script.headers["content-type"].startswith("text/javascript")
