@@ -11,7 +11,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Q
 
 from bff import events, metrics
-from bff.errors import DomainError, ErrorCode
+from bff.errors import DomainError, DomainErrors, ErrorCode
 from bff.identity import two_factor
 from bff.identity.devices import device_token, is_known_device
 from bff.identity.models import (
@@ -97,7 +97,16 @@ async def register(
     password hash, and EMAIL_TAKEN tells whether an email has an account.
     """
     await throttle_for(settings).check(factor=Factor.REGISTRATION, account=None, address=client_ip)
-    cleaned = _clean_registration(data)
+    try:
+        cleaned = _clean_registration(data)
+    except DomainErrors as invalid:
+        # The password's problem too, so that one round trip shows every field's.
+        raw = (data.email, data.first_name, data.last_name, data.company_name)
+        try:
+            await validate_new_password(data.password, user_inputs=tuple(v for v in raw if v))
+        except DomainError as weak:
+            invalid.errors.append(weak)
+        raise
     user_inputs = tuple(str(value) for value in cleaned.values() if value)
     await validate_new_password(data.password, user_inputs=user_inputs)
     password_hash = await hash_password(data.password, settings=settings)

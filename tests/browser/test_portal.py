@@ -3,6 +3,7 @@ each screen, axe-core on each, and no Content-Security-Policy violation."""
 
 from __future__ import annotations
 
+import gzip
 import json
 import re
 from collections.abc import AsyncIterator
@@ -82,7 +83,8 @@ async def test_a_member_signs_up_and_uses_every_screen_of_the_portal(portal):  #
     await portal.fill("Password", "short")
     await portal.fill("INN (tax id)", "123")
     await page.get_by_role("button", name="Create an account").click()
-    await expect(page.locator(".field-error")).to_have_count(5)
+    await expect(page.locator(".field-error")).to_have_count(6)
+    await expect(page.get_by_text("at least 15")).to_be_visible()
     await expect(page.get_by_label("Email", exact=True)).to_have_value("not-an-email")
     await portal.screen("01-sign-up-errors")
 
@@ -122,6 +124,7 @@ async def test_a_member_signs_up_and_uses_every_screen_of_the_portal(portal):  #
     )
     await expect(page.get_by_test_id("points-pending")).to_have_text("123")
     await expect(page.get_by_text("Updates live")).to_be_visible()
+    await expect(page.get_by_role("region", name="Latest purchases")).to_contain_text("msk-01")
     await portal.screen("02-dashboard")
 
     await portal.go("purchases")
@@ -267,6 +270,20 @@ async def test_too_many_wrong_passwords_say_so_and_keep_the_form(portal):
     await portal.screen("16-sign-in-too-many-attempts")
 
 
+async def test_an_unreachable_server_is_said_plainly_and_the_form_kept(portal):
+    page = portal.page
+    await page.goto(portal.base + "/")
+    await expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+    await page.route("**/graphql**", lambda route: route.abort("connectionrefused"))
+    await portal.fill("Email", "someone@example.com")
+    await portal.fill("Password", PASSWORD)
+    await page.get_by_role("button", name="Sign in").click()
+
+    await expect(page.get_by_text("The server cannot be reached.")).to_be_visible()
+    await expect(page.get_by_label("Email", exact=True)).to_have_value("someone@example.com")
+    await portal.screen("17-sign-in-network-error")
+
+
 async def test_the_portal_is_served_with_its_caching_and_security_headers(portal_url):
     async with httpx.AsyncClient(base_url=portal_url) as http:
         index = await http.get("/")
@@ -278,3 +295,15 @@ async def test_the_portal_is_served_with_its_caching_and_security_headers(portal
     assert "default-src 'self'" in index.headers["content-security-policy"]
     assert script.headers["cache-control"] == "public, max-age=31536000, immutable"
     assert script.headers["content-type"].startswith("text/javascript")
+
+
+async def test_the_first_screen_loads_at_most_200_kb_of_javascript_gzipped(portal_url):
+    """Every script the first page loads (entry and preloads; the other screens load later)."""
+    async with httpx.AsyncClient(base_url=portal_url) as http:
+        index = await http.get("/")
+        scripts = re.findall(r'(?:src|href)="(/assets/[^"]+\.js)"', index.text)
+        sizes = [len(gzip.compress((await http.get(path)).content)) for path in scripts]
+
+    print(f"first screen: {len(scripts)} scripts, {sum(sizes)} bytes of JavaScript gzipped")  # noqa: T201
+    assert scripts
+    assert sum(sizes) <= 200 * 1024

@@ -111,6 +111,21 @@ async def test_every_invalid_field_is_reported_with_its_path_and_code(client):
     assert await Member.all().count() == 0
 
 
+async def test_a_weak_password_is_reported_with_the_other_invalid_fields_in_one_answer(client):
+    """The sign-up form shows every field's problem from one round trip, the password's too."""
+
+    body = await gql(
+        client, REGISTER, registration(email="not-an-email", password="short", acceptTerms=False)
+    )
+
+    errors = {tuple(e["field"]): e["code"] for e in body["data"]["register"]["userErrors"]}
+    assert errors == {
+        ("input", "email"): "INVALID_INPUT",
+        ("input", "password"): "WEAK_PASSWORD",
+        ("input", "acceptTerms"): "TERMS_NOT_ACCEPTED",
+    }
+
+
 @pytest.mark.parametrize(
     ("password", "reason"),
     [

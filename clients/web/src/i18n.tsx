@@ -326,9 +326,14 @@ export function useI18n(): I18n {
   return i18n;
 }
 
+// Codes whose server message says more than the code (which rule the value breaks): in English
+// the server's own words are shown.
+const DETAILED = new Set(["INVALID_INPUT", "WEAK_PASSWORD"]);
+
 /** The message of a userErrors code (unknown codes fall back to the server's message). */
 export function errorMessage(t: Translate, code: string, fallback: string): string {
   const key = `error.${code}` as MessageKey;
+  if (DETAILED.has(code) && t("app.language") === en["app.language"]) return fallback;
   return key in en ? t(key) : fallback;
 }
 

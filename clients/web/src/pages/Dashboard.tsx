@@ -1,6 +1,7 @@
 // Dashboard: profile summary, cards, the points buckets (live over graphql-ws), latest purchases
 // and offers.
 import { useQuery, useSubscription } from "@apollo/client/react";
+import { useRef } from "react";
 import { WebDashboardDocument, WebPointsBalanceChangedDocument } from "../gql/graphql";
 import { formatDate, formatMoney, useI18n } from "../i18n";
 import { Page, QueryState } from "../ui";
@@ -8,7 +9,14 @@ import { Page, QueryState } from "../ui";
 export default function Dashboard() {
   const { t, language } = useI18n();
   const { data, loading, error, refetch } = useQuery(WebDashboardDocument);
-  const live = useSubscription(WebPointsBalanceChangedDocument);
+  // The first message is the balance now; each later one follows a change (a purchase at a
+  // till, say): the latest purchases are read again then.
+  const updates = useRef(0);
+  const live = useSubscription(WebPointsBalanceChangedDocument, {
+    onData: () => {
+      if (updates.current++ > 0) void refetch();
+    },
+  });
   const me = data?.me;
   const points = live.data?.pointsBalanceChanged ?? me?.points;
   return (
