@@ -39,7 +39,7 @@ venv: $(DEV_STAMP)
 export PATH := $(abspath $(BIN)):$(PATH)
 
 # Node packages that some tests drive: Apollo Client (persisted queries), graphql-ws (real time).
-NODE_TEST_DEPS := clients/apq-test/node_modules/.package-lock.json clients/node-ws/node_modules clients/web/node_modules clients/web/dist/.package-lock.json
+NODE_TEST_DEPS := clients/apq-test/node_modules/.package-lock.json clients/node-ws/node_modules/.package-lock.json
 
 clients/%/node_modules/.package-lock.json: clients/%/package-lock.json $(DEV_STAMP)
 	@echo "Installing the Node test clients in clients/$*/ (first time only)..."
