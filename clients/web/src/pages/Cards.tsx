@@ -77,7 +77,8 @@ export default function Cards() {
           {me?.cards.map((card) => (
             <li key={card.id} className="card row" data-testid="card">
               <span>
-                <strong>{card.label ?? card.number}</strong> <span className="mono">{card.number}</span> ·{" "}
+                {card.label && <strong>{card.label} </strong>}
+                <span className="mono">{card.number}</span> ·{" "}
                 <span data-testid="card-status">{t(`cards.status.${card.status}`)}</span>
               </span>
               <span className="actions">

@@ -55,7 +55,8 @@ export default function Dashboard() {
             <ul>
               {me.cards.map((card) => (
                 <li key={card.id}>
-                  {card.label ?? card.number} · <span className="mono">{card.number}</span> ·{" "}
+                  {card.label && `${card.label} · `}
+                  <span className="mono">{card.number}</span> ·{" "}
                   {t(`cards.status.${card.status}`)}
                 </li>
               ))}
