@@ -7,6 +7,7 @@ import gzip
 import json
 import re
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -14,6 +15,7 @@ import pyotp
 import pytest
 from playwright.async_api import Browser, Page, expect
 
+from bff.graphql.persisted import CLIENTS
 from tests.browser.conftest import AXE, SCREENSHOTS
 from tests.conftest import INTERNAL_API_KEY
 
@@ -238,6 +240,82 @@ async def test_a_member_signs_up_and_uses_every_screen_of_the_portal(portal):  #
 
     assert portal.csp_violations == []
     print(f"axe-core violations per screen: {json.dumps(AXE_RESULTS)}")  # noqa: T201
+
+
+async def sign_up(portal: Portal, email: str, first_name: str) -> None:
+    page = portal.page
+    await page.goto(portal.base + "/#/sign-up")
+    await portal.fill("Email", email)
+    await portal.fill("Password", PASSWORD)
+    await portal.fill("First name", first_name)
+    await portal.fill("Last name", "Tester")
+    await page.get_by_label("I accept the program rules and the privacy policy").check()
+    await page.get_by_role("button", name="Create an account").click()
+    await expect(page.get_by_role("heading", name=f"Hello, {first_name}")).to_be_visible()
+
+
+async def test_a_member_secures_the_account_and_then_closes_it(portal):
+    """Another device signed out, the password changed, two-factor on and off again, the account
+    closed: back to sign-in, and the old password no longer opens it."""
+    page = portal.page
+    await sign_up(portal, "secure@example.com", "Sofia")
+    async with httpx.AsyncClient(
+        base_url=portal.base, headers={"User-Agent": "PhoneApp/1.0"}
+    ) as phone:
+        manifest = json.loads((CLIENTS / "manifest.json").read_text())["operations"]
+        login_id = next(op["id"] for op in manifest if op["name"] == "MobileLogin")
+        signed_in = await phone.post(
+            "/graphql",
+            json={
+                "variables": {"email": "secure@example.com", "password": PASSWORD},
+                "extensions": {"persistedQuery": {"version": 1, "sha256Hash": login_id}},
+            },
+        )
+    assert signed_in.json()["data"]["login"]["token"]
+
+    await portal.go("security")
+    await expect(page.get_by_text("PhoneApp/1.0")).to_be_visible()
+    await page.get_by_role("button", name="Sign out").last.click()
+    await expect(page.get_by_text("PhoneApp/1.0")).to_have_count(0)
+
+    await portal.fill("Current password", "not my password at all")
+    await portal.fill("New password", "a brand new long passphrase")
+    await page.get_by_role("button", name="Change password").click()
+    await expect(page.locator(".field-error")).to_have_count(1)
+    await expect(page.get_by_label("New password")).to_have_value("a brand new long passphrase")
+    await portal.fill("Current password", PASSWORD)
+    await page.get_by_role("button", name="Change password").click()
+    await expect(page.get_by_text("Password changed.")).to_be_visible()
+
+    await page.get_by_role("button", name="Set up two-factor authentication").click()
+    secret = await page.get_by_test_id("totp-secret").inner_text()
+    await portal.fill("Code", pyotp.TOTP(secret).now())
+    await page.get_by_role("button", name="Turn on").click()
+    await expect(page.get_by_test_id("two-factor-state")).to_have_text(
+        "Two-factor authentication is on."
+    )
+    twofa = page.get_by_role("region", name="Two-factor authentication")
+    await twofa.get_by_label("Password").fill("a brand new long passphrase")
+    next_step = pyotp.TOTP(secret).at(datetime.now(UTC) + timedelta(seconds=30))
+    await twofa.get_by_label("Code").fill(next_step)
+    await page.get_by_role("button", name="Turn off").click()
+    await expect(page.get_by_test_id("two-factor-state")).to_have_text(
+        "Two-factor authentication is off."
+    )
+
+    await portal.go("program")
+    closing = page.get_by_role("region", name="Close the account")
+    await closing.get_by_label("Password").fill(PASSWORD)
+    await page.get_by_role("button", name="Close the account").click()
+    await expect(closing.locator(".field-error")).to_be_visible()
+    await closing.get_by_label("Password").fill("a brand new long passphrase")
+    await page.get_by_role("button", name="Close the account").click()
+    await expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+    await portal.fill("Email", "secure@example.com")
+    await portal.fill("Password", "a brand new long passphrase")
+    await page.get_by_role("button", name="Sign in").click()
+    await expect(page.get_by_text("The email or password is wrong.")).to_be_visible()
+    assert portal.csp_violations == []
 
 
 async def test_the_portal_follows_the_browsers_language_and_switches(browser, portal_url):
