@@ -313,6 +313,7 @@ export function I18nProvider({ children }: { children: ReactNode }) {
   document.documentElement.lang = language;
   const t: Translate = (key, values = {}) =>
     catalogs[language][key].replace(/\{(\w+)\}/g, (_, name: string) => String(values[name] ?? ""));
+  document.title = t("app.title");
   const setLanguage = (next: Language) => {
     localStorage.setItem(STORAGE_KEY, next);
     setState(next);
