@@ -48,6 +48,16 @@ class Portal:
         answer: dict[str, Any] = response.json()
         return answer
 
+    async def scan(self, number: str) -> dict[str, Any]:
+        """What a till sees when it scans the card."""
+        async with httpx.AsyncClient(base_url=self.base) as http:
+            response = await http.get(
+                f"/internal/v1/cards/{number}", headers={"X-Api-Key": INTERNAL_API_KEY}
+            )
+        assert response.status_code == 200, response.text
+        answer: dict[str, Any] = response.json()
+        return answer
+
     async def screen(self, name: str) -> None:
         """Screenshot, then axe-core: no serious or critical violation."""
         await self.page.screenshot(path=SCREENSHOTS / f"{name}.png", full_page=True)
@@ -385,3 +395,129 @@ async def test_the_first_screen_loads_at_most_200_kb_of_javascript_gzipped(porta
     print(f"first screen: {len(scripts)} scripts, {sum(sizes)} bytes of JavaScript gzipped")  # noqa: T201
     assert scripts
     assert sum(sizes) <= 200 * 1024
+
+
+async def test_a_member_follows_the_tiers_renames_blocks_and_gets_a_digital_card(portal):  # noqa: PLR0915 (one journey)
+    """The tier on the dashboard rising live on tierChanged, the program's rules and tiers as the
+    server states them, rename, block with a reason, a digital card's barcode, offers by kind."""
+    page = portal.page
+    frames: list[str] = []
+    page.on("websocket", lambda ws: ws.on("framereceived", lambda data: frames.append(str(data))))
+    await sign_up(portal, "tiers@example.com", "Tatiana")
+    await expect(page.get_by_test_id("tier-name")).to_have_text("Blue")
+    await expect(page.get_by_test_id("tier-to-next")).to_contain_text("to reach Silver")
+
+    # Rename a card; block it saying why (the till sees the reason); unblock.
+    card = await portal.till("cards", {})
+    await portal.go("cards")
+    await portal.fill("Card number (13 digits)", card["number"])
+    await portal.fill("Verification code", card["verificationCode"])
+    await portal.fill("Name (optional)", "Shop")
+    await page.get_by_role("button", name="Link a card").click()
+    await page.get_by_role("button", name="Rename Shop").click()
+    await portal.fill(f"New name for {card['number']}", "Office")
+    await page.get_by_role("button", name="Save").click()
+    await expect(page.get_by_test_id("card")).to_contain_text("Office")
+    await page.get_by_label("Reason").select_option(label="Stolen")
+    await page.get_by_role("button", name="Block").click()
+    await expect(page.get_by_test_id("card-status")).to_have_text("Blocked")
+    scanned = await portal.scan(card["number"])
+    assert (scanned["status"], scanned["deactivationReason"]) == ("INACTIVE", "STOLEN")
+    await page.get_by_role("button", name="Unblock").click()
+    await expect(page.get_by_test_id("card-status")).to_have_text("Active")
+
+    # A digital card: linked and active at once, its EAN-13 barcode on screen.
+    await page.get_by_role("button", name="Get a digital card").click()
+    issued = page.get_by_role("status")
+    await expect(issued).to_contain_text("Your digital card")
+    digital = re.search(r"\d{13}", await issued.inner_text())
+    assert digital is not None
+    barcode = page.get_by_role("img", name=f"Barcode of card {digital.group()}")
+    await expect(barcode).to_be_visible()
+    bars = await barcode.locator("rect[fill='#000']").evaluate_all(
+        "rects => rects.map(r => [Number(r.getAttribute('x')), Number(r.getAttribute('width'))])"
+    )
+    span = bars[-1][0] + bars[-1][1] - bars[0][0]
+    assert (len(bars), span) == (30, 95)  # an EAN-13 symbol: 30 bars over 95 modules
+    assert (await portal.scan(digital.group()))["kind"] == "DIGITAL"
+    await expect(page.get_by_test_id("card")).to_have_count(2)
+    await portal.screen("18-cards-rename-block-reason-digital")
+
+    # The dashboard's tier rises live when a till records enough spend.
+    await portal.go("dashboard")
+    await page.wait_for_timeout(500)  # the subscriptions are set up
+    await portal.till(
+        "purchases",
+        {
+            "receiptId": "T-1",
+            "cardNumber": card["number"],
+            "storeId": "msk-02",
+            "total": "150000.00",
+        },
+    )
+    await expect(page.get_by_test_id("tier-name")).to_have_text("Silver")
+    await expect(page.get_by_test_id("tier-to-next")).to_contain_text("to reach Gold")
+    await expect(page.get_by_test_id("tier-lapses")).to_be_visible()
+    assert any('"tierChanged"' in frame and "Silver" in frame for frame in frames)
+    await portal.screen("19-dashboard-tier-live")
+
+    # The program page: the server's rules and tiers, the member's tier marked.
+    await portal.go("program")
+    await expect(page.get_by_role("heading", name="How Metropolia Club works")).to_be_visible()
+    tiers = page.get_by_test_id("tiers").locator("tbody tr")
+    await expect(tiers).to_have_count(3)
+    await expect(tiers.nth(1)).to_contain_text("your tier")
+    await expect(tiers.nth(1)).to_contain_text("\u00d71.25")
+    await expect(tiers.nth(1)).to_contain_text("Quiet hours shopping")
+    await expect(page.get_by_text("1 point for every")).to_be_visible()
+    await expect(page.get_by_test_id("tier-name")).to_have_text("Silver")
+    await portal.screen("20-program-tiers")
+
+    # Offers by kind, each with the lowest tier it needs; a Gold offer stays hidden from Silver.
+    always = {"validFrom": "2020-01-01T00:00:00Z", "validUntil": "2099-01-01T00:00:00Z"}
+    await portal.till("offers", {"title": "Tea", "description": "For all", **always})
+    await portal.till(
+        "offers",
+        {
+            "title": "Silver lounge",
+            "description": "Members",
+            "exclusive": True,
+            "minimumTier": "SILVER",
+            **always,
+        },
+    )
+    await portal.till(
+        "offers", {"title": "Gold vault", "description": "Gold", "minimumTier": "GOLD", **always}
+    )
+    await portal.till(
+        "offers",
+        {
+            "title": "Birthday cake",
+            "description": "Yours",
+            "memberEmail": "tiers@example.com",
+            **always,
+        },
+    )
+    await portal.go("offers")
+    offers = page.get_by_test_id("offer")
+    await expect(offers.filter(has_text="Tea")).to_have_count(1)
+    await expect(offers.filter(has_text="Gold vault")).to_have_count(0)
+    await page.get_by_label("Show").select_option(label="Personal, for you")
+    await expect(offers).to_have_count(1)
+    await expect(offers).to_contain_text("Birthday cake")
+    await page.get_by_label("Show").select_option(label="Members only")
+    lounge = offers.filter(has_text="Silver lounge")
+    await expect(lounge.get_by_test_id("offer-minimum-tier")).to_have_text("Silver tier and above")
+    await expect(offers.filter(has_text="Tea")).to_have_count(0)
+    await page.get_by_role("button", name="Activate Silver lounge").click()
+    await expect(lounge.locator(".badge.ok")).to_have_text("Activated")
+    await portal.screen("21-offers-by-kind")
+
+    await page.get_by_label("Language").select_option("ru")
+    await portal.go("program")
+    await expect(
+        page.get_by_role("heading", name="Как устроена программа Metropolia Club")
+    ).to_be_visible()
+    await expect(page.get_by_test_id("tier-to-next")).to_contain_text("До уровня Gold")
+    await portal.screen("22-program-russian")
+    assert portal.csp_violations == []

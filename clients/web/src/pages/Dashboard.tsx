@@ -1,9 +1,10 @@
-// Dashboard: profile summary, cards, the points buckets (live over graphql-ws), latest purchases
-// and offers.
+// Dashboard: profile summary, the tier with the progress to the next (live), cards, the points
+// buckets (live over graphql-ws), latest purchases and offers.
 import { useQuery, useSubscription } from "@apollo/client/react";
 import { useRef } from "react";
 import { WebDashboardDocument, WebPointsBalanceChangedDocument } from "../gql/graphql";
 import { formatDate, formatMoney, useI18n } from "../i18n";
+import { TierProgress, useLiveTier } from "../tier";
 import { Page, QueryState } from "../ui";
 
 export default function Dashboard() {
@@ -18,6 +19,7 @@ export default function Dashboard() {
     },
   });
   const me = data?.me;
+  const tier = useLiveTier(me?.tier);
   const points = live.data?.pointsBalanceChanged ?? me?.points;
   return (
     <QueryState loading={loading && !data} error={error} signedOut={!!data && !me} retry={() => void refetch()}>
@@ -27,6 +29,7 @@ export default function Dashboard() {
             {[me.firstName, me.lastName].join(" ")}
             {me.companyName ? ` · ${me.companyName}` : ""} · {t(`program.${me.programStatus}`)}
           </p>
+          {tier && <TierProgress status={tier} />}
           <section aria-labelledby="points-title" className="card">
             <h2 id="points-title">{t("dashboard.points")}</h2>
             <dl className="points" aria-live="polite" data-testid="points">

@@ -1,17 +1,20 @@
-// Offers: public, exclusive (members only) and personal; activate.
+// Offers: public, exclusive (members only) and personal, filtered by kind, each with the lowest
+// tier it needs (the tier's name as the program states it); activate.
 import { useMutation, useQuery } from "@apollo/client/react";
 import { useContext, useState } from "react";
-import { WebActivateOfferDocument, WebOffersDocument } from "../gql/graphql";
+import { WebActivateOfferDocument, WebOffersDocument, type OfferKind } from "../gql/graphql";
 import { errorMessage, formatDate, useI18n } from "../i18n";
 import { mutationFailure, NetworkError, Page, QueryState, SessionContext } from "../ui";
 
 export default function Offers() {
   const { t, language } = useI18n();
   const session = useContext(SessionContext);
-  const { data, loading, error, refetch } = useQuery(WebOffersDocument, { variables: { first: 50 } });
+  const [kind, setKind] = useState<OfferKind | null>(null);
+  const { data, loading, error, refetch } = useQuery(WebOffersDocument, { variables: { first: 50, kind } });
   const [activate] = useMutation(WebActivateOfferDocument);
   const [problem, setProblem] = useState<string | null>(null);
   const me = data?.me;
+  const tierName = (code: string) => data?.program.tiers.find((tier) => tier.code === code)?.name ?? code;
 
   async function activateOffer(offerId: string) {
     setProblem(null);
@@ -35,13 +38,30 @@ export default function Offers() {
           </p>
         )
       )}
+      <label className="filters">
+        {t("offers.filter")}
+        <select value={kind ?? ""} onChange={(e) => setKind((e.target.value || null) as OfferKind | null)}>
+          <option value="">{t("offers.kind.ALL")}</option>
+          {(["PUBLIC", "EXCLUSIVE", "PERSONAL"] as const).map((option) => (
+            <option key={option} value={option}>
+              {t(`offers.kind.${option}`)}
+            </option>
+          ))}
+        </select>
+      </label>
       <QueryState loading={loading && !data} error={error} signedOut={!!data && !me} retry={() => void refetch()}>
-        <ul className="list">
+        {me && me.offers.edges.length === 0 && <p>{t("app.none")}</p>}
+        <ul className="list" data-testid="offers">
           {me?.offers.edges.map(({ node }) => (
-            <li key={node.id} className="card row">
+            <li key={node.id} className="card row" data-testid="offer">
               <span>
                 <strong>{node.title}</strong>
-                {node.exclusive && <span className="badge">{t("offers.exclusive")}</span>}
+                {node.kind !== "PUBLIC" && <span className="badge">{t(`offers.kind.${node.kind}`)}</span>}
+                {node.minimumTier && (
+                  <span className="badge" data-testid="offer-minimum-tier">
+                    {t("offers.minimumTier", { tier: tierName(node.minimumTier) })}
+                  </span>
+                )}
                 <br />
                 {node.description}
                 <br />

@@ -1,5 +1,6 @@
-// The program: opt out (refused while cards are linked, naming them), join again, close the
-// account, download the data export.
+// The program: its rules and tiers as the server states them (Query.program, nothing hard-coded
+// here), the member's tier (live); opt out (refused while cards are linked, naming them), join
+// again, close the account, download the data export.
 import { useApolloClient, useMutation, useQuery } from "@apollo/client/react";
 import { useContext, useState, type FormEvent } from "react";
 import {
@@ -7,9 +8,12 @@ import {
   WebDataExportDocument,
   WebJoinProgramDocument,
   WebOptOutDocument,
+  WebProgramDocument,
   WebViewerDocument,
+  type WebProgramQuery,
 } from "../gql/graphql";
-import { useI18n } from "../i18n";
+import { formatDate, formatMoney, useI18n } from "../i18n";
+import { TierProgress, useLiveTier } from "../tier";
 import {
   byField,
   Field,
@@ -23,11 +27,59 @@ import {
   type UserError,
 } from "../ui";
 
+type ProgramRules = WebProgramQuery["program"];
+
+function Rules({ program, current }: { program: ProgramRules; current?: string }) {
+  const { t, language } = useI18n();
+  return (
+    <section aria-labelledby="rules-title" className="card">
+      <h2 id="rules-title">{t("rules.title", { program: program.name })}</h2>
+      <ul>
+        <li>{t("rules.earn", { amount: formatMoney(language, program.currencyUnitsPerPoint) })}</li>
+        <li>{t("rules.pending", { days: program.pendingDays })}</li>
+        <li>{t("rules.expiry", { days: program.expiryDays })}</li>
+      </ul>
+      <table data-testid="tiers">
+        <caption className="visually-hidden">{t("rules.tiers")}</caption>
+        <thead>
+          <tr>
+            <th scope="col">{t("rules.tier")}</th>
+            <th scope="col">{t("rules.threshold")}</th>
+            <th scope="col">{t("rules.multiplier")}</th>
+            <th scope="col">{t("rules.benefits")}</th>
+          </tr>
+        </thead>
+        <tbody>
+          {program.tiers.map((tier) => (
+            <tr key={tier.code} className={tier.code === current ? "current" : undefined}>
+              <th scope="row">
+                {tier.name}
+                {tier.code === current && <span className="badge ok">{t("tier.yours")}</span>}
+              </th>
+              <td className="num">{formatMoney(language, tier.threshold)}</td>
+              <td className="num">×{tier.pointsMultiplier}</td>
+              <td>
+                <ul>
+                  {tier.benefits.map((benefit) => (
+                    <li key={benefit}>{benefit}</li>
+                  ))}
+                </ul>
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </section>
+  );
+}
+
 export default function Program() {
-  const { t } = useI18n();
+  const { t, language } = useI18n();
   const session = useContext(SessionContext);
   const apollo = useApolloClient();
   const { data, loading, error, refetch } = useQuery(WebViewerDocument);
+  const rules = useQuery(WebProgramDocument);
+  const tier = useLiveTier(rules.data?.me?.tier);
   const [optOut] = useMutation(WebOptOutDocument);
   const [join] = useMutation(WebJoinProgramDocument);
   const [close] = useMutation(WebCloseAccountDocument);
@@ -53,6 +105,7 @@ export default function Program() {
     event.preventDefault();
     const { password } = formValues(event.currentTarget);
     await run("optOut", async () => (await optOut({ variables: { password } })).data?.optOut.userErrors);
+    void rules.refetch();
   }
   async function submitClose(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
@@ -84,6 +137,17 @@ export default function Program() {
         {me && (
           <>
             <p data-testid="program-status">{t("programPage.status", { status: t(`program.${me.programStatus}`) })}</p>
+            {tier && <TierProgress status={tier} />}
+            {tier && rules.data?.me?.tier && (
+              <p className="hint">
+                {t("tier.since", { date: formatDate(language, rules.data.me.tier.since) })} ·{" "}
+                {t("tier.window", {
+                  from: formatDate(language, rules.data.me.tier.windowStartsAt),
+                  to: formatDate(language, rules.data.me.tier.windowEndsAt),
+                })}
+              </p>
+            )}
+            {rules.data && <Rules program={rules.data.program} current={tier?.tier.code} />}
             {me.programStatus === "ENROLLED" ? (
               <section aria-labelledby="optout-title" className="card">
                 <h2 id="optout-title">{t("programPage.optOut")}</h2>
@@ -108,7 +172,9 @@ export default function Program() {
                 <FormErrors errors={errorsOf("join")} />
                 <button
                   type="button"
-                  onClick={() => void run("join", async () => (await join()).data?.joinProgram.userErrors)}
+                  onClick={() =>
+                    void run("join", async () => (await join()).data?.joinProgram.userErrors).then(() => rules.refetch())
+                  }
                 >
                   {t("programPage.join")}
                 </button>
