@@ -119,6 +119,34 @@ async def test_a_till_scanning_a_card_sees_its_status_reason_kind_and_the_member
     assert (found.json()["status"], found.json()["deactivationReason"]) == ("ACTIVE", None)
 
 
+CARD_REASON = """
+query Reason($id: ID!) { node(id: $id) { ... on Card { status deactivationReason } } }
+"""
+
+
+async def test_the_member_sees_why_a_card_was_deactivated_until_it_is_activated_again(client):
+    """The reason given when blocking stays on the card (the portal shows it); unblocking clears
+    it, and blocking without one leaves it null."""
+    _, token = await signed_in_member()
+    _, card_id = await linked_card(client, token)
+
+    await gql(
+        client,
+        DEACTIVATE_WITH_REASON,
+        {"input": {"cardId": card_id, "reason": "STOLEN"}},
+        token=token,
+    )
+    stolen = await gql(client, CARD_REASON, {"id": card_id}, token=token)
+    await gql(client, ACTIVATE, {"input": {"cardId": card_id}}, token=token)
+    active = await gql(client, CARD_REASON, {"id": card_id}, token=token)
+    await gql(client, DEACTIVATE_WITH_REASON, {"input": {"cardId": card_id}}, token=token)
+    unsaid = await gql(client, CARD_REASON, {"id": card_id}, token=token)
+
+    assert stolen["data"]["node"] == {"status": "INACTIVE", "deactivationReason": "STOLEN"}
+    assert active["data"]["node"] == {"status": "ACTIVE", "deactivationReason": None}
+    assert unsaid["data"]["node"] == {"status": "INACTIVE", "deactivationReason": None}
+
+
 async def test_scanning_an_unlinked_unknown_or_malformed_card(client):
     """Unlinked: no member fields; unknown: 404; malformed: 422; POST: 405; no key: 401."""
     issued = await client.post("/internal/v1/cards", json={}, headers=STORE_HEADERS)

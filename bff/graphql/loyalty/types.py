@@ -202,6 +202,10 @@ class Card(Node):
     linked_at: datetime
     last_used_at: datetime | None
     kind: CardKind
+    deactivation_reason: CardDeactivationReason | None = strawberry.field(
+        default=None,
+        description="Why the member deactivated it (lost, stolen, other); null when active.",
+    )
 
     @classmethod
     def from_model(cls, card: models.Card) -> Self:
@@ -216,6 +220,11 @@ class Card(Node):
             linked_at=card.linked_at or card.issued_at,
             last_used_at=card.last_used_at,
             kind=CardKind(card.kind.value),
+            deactivation_reason=(
+                CardDeactivationReason(card.deactivation_reason.value)
+                if card.deactivation_reason
+                else None
+            ),
         )
 
     @strawberry.field(description="What a till scans: the card's EAN-13 digits.")
