@@ -420,7 +420,7 @@ async def test_a_member_follows_the_tiers_renames_blocks_and_gets_a_digital_card
     await expect(page.get_by_test_id("card")).to_contain_text("Office")
     await page.get_by_label("Reason").select_option(label="Stolen")
     await page.get_by_role("button", name="Block").click()
-    await expect(page.get_by_test_id("card-status")).to_have_text("Blocked")
+    await expect(page.get_by_test_id("card-status")).to_have_text("Blocked · Stolen")
     scanned = await portal.scan(card["number"])
     assert (scanned["status"], scanned["deactivationReason"]) == ("INACTIVE", "STOLEN")
     await page.get_by_role("button", name="Unblock").click()

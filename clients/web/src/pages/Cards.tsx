@@ -59,7 +59,10 @@ function CardItem({ card, run, errors }: { card: CardRow; run: Run; errors: Reco
         <span>
           {card.label && <strong>{card.label} </strong>}
           <span className="mono">{card.number}</span> · {t(`cards.kind.${card.kind}`)} ·{" "}
-          <span data-testid="card-status">{t(`cards.status.${card.status}`)}</span>
+          <span data-testid="card-status">
+            {t(`cards.status.${card.status}`)}
+            {card.status === "INACTIVE" && card.deactivationReason && ` · ${t(`cards.reason.${card.deactivationReason}`)}`}
+          </span>
         </span>
         <span className="actions">
           <button type="button" onClick={() => setRenaming(!renaming)} aria-expanded={renaming}>

@@ -143,7 +143,8 @@ export default function Program() {
                 {t("tier.since", { date: formatDate(language, rules.data.me.tier.since) })} ·{" "}
                 {t("tier.window", {
                   from: formatDate(language, rules.data.me.tier.windowStartsAt),
-                  to: formatDate(language, rules.data.me.tier.windowEndsAt),
+                  // windowEndsAt is exclusive (the next month's first instant): show its last day.
+                  to: formatDate(language, new Date(Date.parse(rules.data.me.tier.windowEndsAt) - 1).toISOString()),
                 })}
               </p>
             )}
