@@ -75,8 +75,9 @@ async def next_data(ws: GraphQLWebSocket) -> dict[str, Any]:
 async def test_the_mobile_app_runs_its_whole_journey_with_trusted_documents_only(  # noqa: PLR0915 (one journey)
     trusted_server,
 ):
-    """Sign up, link a card, watch points arrive live, block and unblock the card, offers,
-    notification switches, opt-out refused, two-factor sign-in, close the account."""
+    """Sign up, link a card, watch points arrive live, block and unblock the card, the tier
+    rising live, the program, a digital card, offers, notification switches, opt-out refused,
+    two-factor sign-in, close the account."""
     base = trusted_server.replace("ws://", "http://").removesuffix("/graphql")
     async with httpx.AsyncClient(base_url=base) as http:
         app = MobileApp(http)
@@ -134,6 +135,31 @@ async def test_the_mobile_app_runs_its_whole_journey_with_trusted_documents_only
         assert len(detail["node"]["transactions"]["edges"]) == 1
         history = await app.send("MobilePointsHistory")
         assert history["me"]["pointsHistory"]["edges"][0]["node"]["amount"] == 50
+
+        # The tier badge rises live when a till records enough spend; the program screen.
+        async with graphql_ws(trusted_server) as ws:
+            assert (await ws.init(auth))["type"] == "connection_ack"
+            await ws.subscribe("tier", MANIFEST["MobileTierChanged"]["body"])
+            await asyncio.sleep(0.2)  # the subscription is set up before the purchase
+            await app.store(
+                "purchases",
+                {
+                    "receiptId": "M-2",
+                    "cardNumber": card["number"],
+                    "storeId": "s1",
+                    "total": "150000.00",
+                },
+            )
+            risen = (await next_data(ws))["tierChanged"]
+        assert (risen["tier"]["code"], risen["nextTier"]["name"]) == ("SILVER", "Gold")
+        program = await app.send("MobileProgram")
+        assert [tier["code"] for tier in program["program"]["tiers"]] == ["BLUE", "SILVER", "GOLD"]
+        assert program["me"]["tier"]["tier"]["code"] == "SILVER"
+
+        # A digital card: linked and active at once; the app draws its barcode.
+        digital = (await app.send("MobileRequestDigitalCard"))["requestDigitalCard"]["card"]
+        assert (digital["kind"], digital["status"]) == ("DIGITAL", "ACTIVE")
+        assert digital["barcode"] == digital["number"]
 
         offer = await app.store(
             "offers",
