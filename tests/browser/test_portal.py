@@ -521,3 +521,4 @@ async def test_a_member_follows_the_tiers_renames_blocks_and_gets_a_digital_card
     await expect(page.get_by_test_id("tier-to-next")).to_contain_text("До уровня Gold")
     await portal.screen("22-program-russian")
     assert portal.csp_violations == []
+    print(f"axe-core violations per screen: {json.dumps(AXE_RESULTS)}")  # noqa: T201
