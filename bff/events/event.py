@@ -12,6 +12,7 @@ class EventKind(StrEnum):
     CARD_STATUS_CHANGED = "CARD_STATUS_CHANGED"
     SESSION_REVOKED = "SESSION_REVOKED"
     TIER_CHANGED = "TIER_CHANGED"
+    COUPON_CHANGED = "COUPON_CHANGED"
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,6 +28,8 @@ class Event:
     card_id: int | None = None
     # With SESSION_REVOKED: the session that ended, or None for every session of the member.
     session_id: int | None = None
+    # With COUPON_CHANGED: the coupon issued, used or cancelled.
+    coupon_id: int | None = None
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), separators=(",", ":"))
@@ -39,6 +42,7 @@ class Event:
             member_id=int(data["member_id"]),
             card_id=None if data.get("card_id") is None else int(data["card_id"]),
             session_id=None if data.get("session_id") is None else int(data["session_id"]),
+            coupon_id=None if data.get("coupon_id") is None else int(data["coupon_id"]),
         )
 
 
@@ -58,3 +62,8 @@ def session_revoked(*, member_id: int, session_id: int | None = None) -> Event:
 def tier_changed(member_id: int) -> Event:
     """The member's tier rose or dropped (bff.loyalty.tiers records every change here)."""
     return Event(EventKind.TIER_CHANGED, member_id)
+
+
+def coupon_changed(*, member_id: int, coupon_id: int) -> Event:
+    """A coupon of the member was issued, used or cancelled."""
+    return Event(EventKind.COUPON_CHANGED, member_id, coupon_id=coupon_id)

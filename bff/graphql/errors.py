@@ -49,6 +49,16 @@ class GraphQLErrorCode(Enum):
     ALREADY_ENROLLED = ErrorCode.ALREADY_ENROLLED
     OFFER_NOT_AVAILABLE = ErrorCode.OFFER_NOT_AVAILABLE
     NOT_FOUND = ErrorCode.NOT_FOUND
+    INSUFFICIENT_POINTS = ErrorCode.INSUFFICIENT_POINTS
+    OUT_OF_STOCK = ErrorCode.OUT_OF_STOCK
+    REWARD_NOT_AVAILABLE = ErrorCode.REWARD_NOT_AVAILABLE
+    COUPON_NOT_ACTIVE = strawberry.enum_value(
+        ErrorCode.COUPON_NOT_ACTIVE, description="The coupon is used, expired or cancelled."
+    )
+    IDEMPOTENCY_CONFLICT = strawberry.enum_value(
+        ErrorCode.IDEMPOTENCY_CONFLICT,
+        description="The same idempotency key with a different request.",
+    )
 
 
 @strawberry.type

@@ -31,6 +31,8 @@ from bff.graphql.persisted import persisted_queries
 from bff.graphql.profile.mutations import ProfileMutation
 from bff.graphql.realtime.subscriptions import Subscription
 from bff.graphql.realtime.transport import OneTransportPerOperationType
+from bff.graphql.rewards.mutations import RewardsMutation
+from bff.graphql.rewards.queries import RewardsQuery
 from bff.settings import Settings
 from bff.tracing import tracer_provider
 
@@ -40,12 +42,19 @@ if TYPE_CHECKING:
 
 
 @strawberry.type
-class Query(IdentityQuery, NodeQuery, OffersQuery, ProgramQuery):
+class Query(IdentityQuery, NodeQuery, OffersQuery, ProgramQuery, RewardsQuery):
     pass
 
 
 @strawberry.type
-class Mutation(IdentityMutation, ProfileMutation, CardsMutation, ProgramMutation, OffersMutation):
+class Mutation(
+    IdentityMutation,
+    ProfileMutation,
+    CardsMutation,
+    ProgramMutation,
+    OffersMutation,
+    RewardsMutation,
+):
     pass
 
 

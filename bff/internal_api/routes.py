@@ -14,11 +14,12 @@ from starlette.routing import Route
 from bff import metrics
 from bff.errors import DomainError, ErrorCode
 from bff.ids import to_global_id
-from bff.internal_api.schemas import CardBody, OfferBody, PurchaseBody
+from bff.internal_api.schemas import CardBody, OfferBody, PurchaseBody, RewardBody
 from bff.json_text import JSONRefusedError, decode_json, json_problem
 from bff.loyalty.cards import issue_card, scan_card
 from bff.loyalty.numbers import normalize_number
-from bff.loyalty.purchases import PurchaseRequest, record_purchase
+from bff.loyalty.purchases import PurchaseRequest, PurchaseResult, record_purchase
+from bff.loyalty.rewards import card_benefits, publish_reward
 from bff.offers.services import create_offer
 from bff.settings import Settings
 
@@ -35,6 +36,8 @@ STATUS_OF_ERROR: dict[ErrorCode, int] = {
     ErrorCode.CARD_INACTIVE: 409,
     ErrorCode.INSUFFICIENT_POINTS: 409,
     ErrorCode.IDEMPOTENCY_CONFLICT: 409,
+    ErrorCode.COUPON_NOT_FOUND: 404,
+    ErrorCode.COUPON_NOT_ACTIVE: 409,
 }
 
 
@@ -98,6 +101,22 @@ async def parse_body(request: Request, model: type[B]) -> B:
                 for problem in error.errors(include_url=False, include_context=False)
             ]
         ) from None
+
+
+def coupons_used(result: PurchaseResult) -> dict[str, Any]:
+    """The receipt answer's part about coupons: present when the receipt used any."""
+    if not result.coupons_used:
+        return {}
+    return {
+        "couponsUsed": [
+            {
+                "code": used.code,
+                "rewardId": to_global_id("Reward", used.reward_id),
+                "title": used.title,
+            }
+            for used in result.coupons_used
+        ]
+    }
 
 
 def guarded(
@@ -175,6 +194,7 @@ def internal_api_routes(settings: Settings) -> list[Route]:
                 total=body.total,
                 occurred_at=body.occurred_at,
                 points_to_redeem=body.points_to_redeem,
+                coupon_codes=tuple(body.coupon_codes),
             ),
             settings=settings,
         )
@@ -183,6 +203,7 @@ def internal_api_routes(settings: Settings) -> list[Route]:
                 "receiptId": result.receipt_id,
                 "pointsEarned": result.points_earned,
                 "pointsRedeemed": result.points_redeemed,
+                **coupons_used(result),
             },
             status_code=201 if result.created else 200,
         )
@@ -218,6 +239,43 @@ def internal_api_routes(settings: Settings) -> list[Route]:
             answer["tier"] = scanned.tier.value
         return JSONResponse(answer)
 
+    async def create_reward(request: Request) -> JSONResponse:
+        body = await parse_body(request, RewardBody)
+        reward = await publish_reward(
+            title=body.title,
+            description=body.description,
+            cost=body.cost,
+            stock=body.stock,
+            valid_until=body.valid_until,
+            minimum_tier=body.minimum_tier,
+            coupon_valid_days=body.coupon_valid_days,
+        )
+        return JSONResponse({"id": to_global_id("Reward", reward.id)}, status_code=201)
+
+    async def benefits(request: Request) -> JSONResponse:
+        number = normalize_number(request.path_params["number"], field="number")
+        found = await card_benefits(number=number)
+        return JSONResponse(
+            {
+                "coupons": [
+                    {
+                        "code": coupon.code,
+                        "title": found.titles[coupon.reward_id],
+                        "validUntil": coupon.valid_until.isoformat(),
+                    }
+                    for coupon in found.coupons
+                ],
+                "offers": [
+                    {
+                        "id": to_global_id("Offer", offer.id),
+                        "title": offer.title,
+                        "discountPercent": offer.discount_percent,
+                    }
+                    for offer in found.offers
+                ],
+            }
+        )
+
     async def not_found(_: Request) -> JSONResponse:
         return JSONResponse({"error": "NOT_FOUND", "message": "No such endpoint."}, 404)
 
@@ -234,6 +292,12 @@ def internal_api_routes(settings: Settings) -> list[Route]:
         ),
         Route(
             "/offers", guarded(create_offer_endpoint, settings, name="offers"), methods=ANY_METHOD
+        ),
+        Route("/rewards", guarded(create_reward, settings, name="rewards"), methods=ANY_METHOD),
+        Route(
+            "/cards/{number}/benefits",
+            guarded(benefits, settings, method="GET", name="benefits"),
+            methods=ANY_METHOD,
         ),
         Route("/{path:path}", guarded(not_found, settings, post_only=False), methods=ANY_METHOD),
     ]

@@ -50,6 +50,12 @@ def _in_utc(value: datetime) -> datetime:
 
 ShortText = Annotated[StrictStr, Field(min_length=1, max_length=64), AfterValidator(_printable)]
 UtcTime = Annotated[AwareDatetime, AfterValidator(_in_utc)]
+# A coupon code as printed (see loyalty.rewards); read without regard to case.
+CouponCode = Annotated[
+    StrictStr,
+    Field(min_length=1, max_length=32, pattern=r"^[0-9A-Za-z]+$"),
+    AfterValidator(str.upper),
+]
 Email = Annotated[StrictStr, Field(min_length=3, max_length=320), AfterValidator(_printable)]
 
 
@@ -71,6 +77,7 @@ class PurchaseBody(Body):
     total: Annotated[Decimal, Field(gt=0, max_digits=14, decimal_places=2)]
     occurred_at: UtcTime | None = None
     points_to_redeem: Annotated[StrictInt, Field(ge=0, le=MAX_POINTS)] = 0
+    coupon_codes: Annotated[list[CouponCode], Field(max_length=20)] = []
 
     @field_validator("total", mode="before")
     @classmethod
@@ -94,3 +101,13 @@ class OfferBody(Body):
     exclusive: StrictBool = False
     member_email: Email | None = None
     minimum_tier: TierCode | None = None
+
+
+class RewardBody(Body):
+    title: Annotated[StrictStr, Field(min_length=1, max_length=200), AfterValidator(_printable)]
+    description: Annotated[StrictStr, Field(max_length=10_000), AfterValidator(_without_nul)]
+    cost: Annotated[StrictInt, Field(ge=1, le=MAX_POINTS)]
+    stock: Annotated[StrictInt, Field(ge=0, le=MAX_POINTS)] | None = None
+    valid_until: UtcTime | None = None
+    minimum_tier: TierCode | None = None
+    coupon_valid_days: Annotated[StrictInt, Field(ge=1, le=3660)] = 30

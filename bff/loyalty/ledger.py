@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
+from tortoise.expressions import F
 from tortoise.queryset import QuerySet
 
 from bff import events
@@ -21,7 +22,7 @@ from bff.db.paging import keyset_page
 from bff.db.sql import IS_NULL, Parameters, Where, python_time
 from bff.errors import DomainError, ErrorCode
 from bff.identity.models import Member
-from bff.loyalty.models import Card, EntryKind, PointsEntry, PointsLot, Purchase
+from bff.loyalty.models import Card, EntryKind, PointsDraw, PointsEntry, PointsLot, Purchase
 
 
 @dataclass(frozen=True)
@@ -132,7 +133,8 @@ class Balance:
             expiring_soon=expiring_soon,
             next_expiry_at=next_expiry_at,
             lifetime_earned=sums.get(EntryKind.EARN, 0),
-            spent=-sums.get(EntryKind.REDEEM, 0),
+            # Net of refunds: a cancelled coupon's points were not spent after all.
+            spent=-sums.get(EntryKind.REDEEM, 0) - sums.get(EntryKind.REFUND, 0),
             expired=-sums.get(EntryKind.EXPIRE, 0),
             forfeited=-sums.get(EntryKind.FORFEIT, 0),
             adjusted=sums.get(EntryKind.ADJUST, 0),
@@ -187,29 +189,78 @@ async def expire_due(*, owner: PointsOwner, now: datetime) -> None:
 async def redeem(
     *, owner: PointsOwner, points: int, purchase: Purchase, card: Card, now: datetime
 ) -> PointsEntry:
-    """Take `points` from the available lots that expire soonest; INSUFFICIENT_POINTS when they
-    hold fewer. Call inside a transaction holding the owner's lock, after `expire_due`."""
+    """Take `points` at the till (see `spend`); INSUFFICIENT_POINTS names `pointsToRedeem`."""
+    return await spend(
+        owner=owner,
+        points=points,
+        now=now,
+        occurred_at=purchase.occurred_at,
+        card_id=card.id,
+        purchase_id=purchase.id,
+        field="pointsToRedeem",
+    )
+
+
+async def spend(
+    *,
+    owner: PointsOwner,
+    points: int,
+    now: datetime,
+    occurred_at: datetime,
+    card_id: int | None = None,
+    purchase_id: int | None = None,
+    reward_id: int | None = None,
+    field: str | None = None,
+) -> PointsEntry:
+    """A REDEEM entry taking `points` from the available lots that expire soonest, each draw
+    recorded (so a refund can put it back); INSUFFICIENT_POINTS when they hold fewer. Call
+    inside a transaction holding the owner's lock, after `expire_due`."""
     lots = await owner.lots().filter(available(now).q()).order_by("expires_at", "id")
     if sum(lot.remaining for lot in lots) < points:
         raise DomainError(
-            ErrorCode.INSUFFICIENT_POINTS, "Not enough available points.", field="pointsToRedeem"
+            ErrorCode.INSUFFICIENT_POINTS, "Not enough available points.", field=field
         )
+    entry = await PointsEntry.create(
+        member_id=owner.member_id,
+        card_id=card_id,
+        kind=EntryKind.REDEEM,
+        amount=-points,
+        occurred_at=occurred_at,
+        purchase_id=purchase_id,
+        reward_id=reward_id,
+    )
     emptied: list[int] = []
+    draws: list[PointsDraw] = []
     for lot, taken in zip(lots, _portions([lot.remaining for lot in lots], points), strict=True):
+        if taken:
+            draws.append(PointsDraw(entry_id=entry.id, lot_id=lot.id, points=taken))
         if taken == lot.remaining:
             emptied.append(lot.id)
         elif taken:
             await PointsLot.filter(id=lot.id).update(remaining=lot.remaining - taken)
     if emptied:
         await PointsLot.filter(id__in=emptied).update(remaining=0)
-    return await PointsEntry.create(
+    if draws:
+        await PointsDraw.bulk_create(draws)
+    return entry
+
+
+async def refund(*, owner: PointsOwner, spent: PointsEntry, now: datetime) -> PointsEntry:
+    """Give back what the REDEEM entry `spent` took: a REFUND entry, and each lot it drew from
+    gets its points back with the lot's own expiry; points whose expiry has passed meanwhile
+    expire at once (an EXPIRE entry). Call inside a transaction holding the owner's lock."""
+    entry = await PointsEntry.create(
         member_id=owner.member_id,
-        card_id=card.id,
-        kind=EntryKind.REDEEM,
-        amount=-points,
-        occurred_at=purchase.occurred_at,
-        purchase_id=purchase.id,
+        card_id=spent.card_id,
+        kind=EntryKind.REFUND,
+        amount=-spent.amount,
+        occurred_at=now,
+        reward_id=spent.reward_id,
     )
+    for draw in await PointsDraw.filter(entry_id=spent.id).order_by("id"):
+        await PointsLot.filter(id=draw.lot_id).update(remaining=F("remaining") + draw.points)
+    await expire_due(owner=owner, now=now)
+    return entry
 
 
 async def earn(

@@ -72,6 +72,8 @@ class EntryKind(StrEnum):
     EXPIRE = "EXPIRE"
     FORFEIT = "FORFEIT"
     ADJUST = "ADJUST"
+    # Points given back when a coupon is cancelled before use.
+    REFUND = "REFUND"
 
 
 class Purchase(Model):
@@ -125,10 +127,15 @@ class PointsEntry(Model):
     )
     # A closed account's row: kept for accounting, never claimed by a later linker of the card.
     detached = fields.BooleanField(default=False, db_default=False)
+    # The reward a REDEEM entry bought (or a REFUND entry gave back).
+    reward: fields.ForeignKeyNullableRelation[Reward] = fields.ForeignKeyField(
+        "bff.Reward", related_name="points_entries", null=True, on_delete=fields.RESTRICT
+    )
 
     member_id: int | None
     card_id: int | None
     purchase_id: int | None
+    reward_id: int | None
 
     class Meta:
         table = "points_entry"
@@ -200,3 +207,87 @@ class TierChange(Model):
     class Meta:
         table = "tier_change"
         indexes = (("member_id", "changed_at"),)
+
+
+class PointsDraw(Model):
+    """What one REDEEM entry took from one lot: cancelling a coupon puts it back."""
+
+    id = fields.BigIntField(primary_key=True)
+    entry: fields.ForeignKeyRelation[PointsEntry] = fields.ForeignKeyField(
+        "bff.PointsEntry", related_name="draws", on_delete=fields.RESTRICT
+    )
+    lot: fields.ForeignKeyRelation[PointsLot] = fields.ForeignKeyField(
+        "bff.PointsLot", related_name="draws", on_delete=fields.RESTRICT
+    )
+    points = fields.IntField()
+
+    entry_id: int
+    lot_id: int
+
+    class Meta:
+        table = "points_draw"
+
+
+class Reward(Model):
+    """Something members buy with points, published by the store systems."""
+
+    id = fields.BigIntField(primary_key=True)
+    title = fields.CharField(max_length=200)
+    description = fields.TextField()
+    cost = fields.IntField()
+    # Items left; None when unlimited.
+    stock = fields.IntField(null=True)
+    valid_until = fields.DatetimeField(null=True)
+    minimum_tier = fields.CharEnumField(TierCode, null=True)
+    coupon_valid_days = fields.IntField()
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "reward"
+        indexes = (("cost", "id"),)
+
+
+class CouponStatus(StrEnum):
+    """As stored; an ACTIVE coupon past its validity reads as EXPIRED (see loyalty.rewards)."""
+
+    ACTIVE = "ACTIVE"
+    USED = "USED"
+    CANCELLED = "CANCELLED"
+
+
+class Coupon(Model):
+    """A reward bought with points: shown at the till by its code, used at most once."""
+
+    id = fields.BigIntField(primary_key=True)
+    code = fields.CharField(max_length=32, unique=True)
+    member: fields.ForeignKeyRelation[Member] = fields.ForeignKeyField(
+        "bff.Member", related_name="coupons", on_delete=fields.RESTRICT
+    )
+    reward: fields.ForeignKeyRelation[Reward] = fields.ForeignKeyField(
+        "bff.Reward", related_name="coupons", on_delete=fields.RESTRICT
+    )
+    # The member's key for this purchase attempt: a retry returns this coupon.
+    idempotency_key = fields.CharField(max_length=100)
+    redeem_entry: fields.OneToOneRelation[PointsEntry] = fields.OneToOneField(
+        "bff.PointsEntry", related_name="coupon", on_delete=fields.RESTRICT
+    )
+    points_spent = fields.IntField()
+    status = fields.CharEnumField(CouponStatus, default=CouponStatus.ACTIVE)
+    issued_at = fields.DatetimeField()
+    valid_until = fields.DatetimeField()
+    used_at = fields.DatetimeField(null=True)
+    # The receipt that used it: a replay of that receipt answers with this coupon again.
+    used_purchase: fields.ForeignKeyNullableRelation[Purchase] = fields.ForeignKeyField(
+        "bff.Purchase", related_name="coupons_used", null=True, on_delete=fields.RESTRICT
+    )
+    cancelled_at = fields.DatetimeField(null=True)
+
+    member_id: int
+    reward_id: int
+    redeem_entry_id: int
+    used_purchase_id: int | None
+
+    class Meta:
+        table = "coupon"
+        unique_together = (("member", "idempotency_key"),)
+        indexes = (("member_id", "issued_at", "id"),)

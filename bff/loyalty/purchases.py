@@ -18,7 +18,7 @@ from bff import events
 from bff.db.paging import cursor_position
 from bff.db.windowed import first_rows_per_group
 from bff.errors import DomainError, ErrorCode
-from bff.loyalty import ledger, tiers
+from bff.loyalty import ledger, rewards, tiers
 from bff.loyalty.models import Card, CardStatus, Purchase
 from bff.settings import Settings
 
@@ -33,10 +33,11 @@ class PurchaseRequest:
     total: Decimal
     occurred_at: datetime | None = None
     points_to_redeem: int = 0
+    coupon_codes: tuple[str, ...] = ()
 
     def fingerprint(self) -> str:
         """SHA-256 of the canonical body: equal for the same receipt sent again."""
-        canonical = {
+        canonical: dict[str, object] = {
             "receiptId": self.receipt_id,
             "cardNumber": self.card_number,
             "storeId": self.store_id,
@@ -46,6 +47,8 @@ class PurchaseRequest:
             else None,
             "pointsToRedeem": self.points_to_redeem,
         }
+        if self.coupon_codes:  # absent before coupons: earlier receipts keep their fingerprint
+            canonical["couponCodes"] = sorted(set(self.coupon_codes))
         encoded = json.dumps(canonical, sort_keys=True, separators=(",", ":")).encode()
         return hashlib.sha256(encoded).hexdigest()
 
@@ -56,6 +59,7 @@ class PurchaseResult:
     points_earned: int
     points_redeemed: int
     created: bool
+    coupons_used: tuple[rewards.UsedCoupon, ...] = ()
 
 
 async def record_purchase(
@@ -96,6 +100,7 @@ async def record_purchase(
         points_earned=purchase.points_earned,
         points_redeemed=purchase.points_redeemed,
         created=True,
+        coupons_used=await rewards.coupons_used_by(purchase.id),
     )
 
 
@@ -114,6 +119,7 @@ async def _replay(receipt_id: str, fingerprint: str) -> PurchaseResult | None:
         points_earned=existing.points_earned,
         points_redeemed=existing.points_redeemed,
         created=False,
+        coupons_used=await rewards.coupons_used_by(existing.id),
     )
 
 
@@ -155,6 +161,7 @@ async def _record(
         points_redeemed=request.points_to_redeem,
         recorded_at=now,
     )
+    await _use_coupons(request=request, card=card, purchase=purchase, now=now)
     if request.points_to_redeem:
         await ledger.redeem(
             owner=owner, points=request.points_to_redeem, purchase=purchase, card=card, now=now
@@ -175,6 +182,14 @@ async def _record(
         await tiers.reevaluate(member_id=card.member_id, now=now, settings=settings)
         events.publish_after_commit(events.points_balance_changed(card.member_id))
     return purchase
+
+
+async def _use_coupons(
+    *, request: PurchaseRequest, card: Card, purchase: Purchase, now: datetime
+) -> None:
+    """The receipt's coupons, burned in its transaction (a refusal refuses the whole receipt)."""
+    if request.coupon_codes:
+        await rewards.use_coupons(codes=request.coupon_codes, card=card, purchase=purchase, now=now)
 
 
 class PageRequest(Protocol):

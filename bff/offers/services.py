@@ -166,6 +166,16 @@ async def activated_offer_ids(*, member_id: int, offer_ids: list[int]) -> set[in
     return set(rows)
 
 
+async def activated_offers(*, member: Member, now: datetime) -> list[Offer]:
+    """The offers the member has activated and may still see now, soonest-ending first: what a
+    till can apply for them."""
+    activated = OfferActivation.filter(member_id=member.id, lapsed_at__isnull=True)
+    visible = visible_offers(viewer=Viewer.of(member), now=now)
+    return await visible.filter(
+        id__in=Subquery(activated.values_list("offer_id", flat=True))
+    ).order_by("valid_until", "id")
+
+
 async def lapse_exclusive_activations(*, member_id: int, now: datetime) -> None:
     """Exclusive offers are for program members: opting out lapses their activations."""
     exclusive = Offer.filter(exclusive=True).values_list("id", flat=True)

@@ -21,6 +21,8 @@ from bff.graphql.permissions import IsMember
 from bff.graphql.profile import member_fields as profile
 from bff.graphql.profile.types import Preferences
 from bff.graphql.relay import Connection, HasPk, Node, node_id
+from bff.graphql.rewards import member_fields as rewards
+from bff.graphql.rewards.types import Coupon
 from bff.identity import models
 
 
@@ -135,6 +137,11 @@ class Member(_MemberLeadingFields, Node):
             "sessions, cards, purchases, points ledger) as one JSON document. Only for the "
             "signed-in member themself."
         ),
+        permission_classes=[IsMember],
+    )
+    coupons: Connection[Coupon] = strawberry.field(
+        resolver=rewards.coupons,
+        description="Coupons bought with points, newest first; all statuses when status is null.",
         permission_classes=[IsMember],
     )
 

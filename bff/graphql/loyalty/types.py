@@ -34,6 +34,9 @@ class PointsEntryKind(Enum):
     EXPIRE = "EXPIRE"
     FORFEIT = "FORFEIT"
     ADJUST = "ADJUST"
+    REFUND = strawberry.enum_value(
+        "REFUND", description="Points given back when a coupon is cancelled before use."
+    )
 
 
 @strawberry.type

@@ -18,6 +18,8 @@ from bff.graphql.loyalty.program import TierStatus
 from bff.graphql.loyalty.types import Card, PointsBalance
 from bff.graphql.permissions import IsMember
 from bff.graphql.realtime.streams import member_events
+from bff.graphql.rewards.loaders import CouponByIdLoader
+from bff.graphql.rewards.types import Coupon
 
 
 async def _balance(info: Info, member_id: int) -> PointsBalance:
@@ -75,3 +77,18 @@ class Subscription:
                     continue
                 status = await info.context.loader(TierByMemberIdLoader).load(member.id)
                 yield TierStatus.from_status(status)
+
+    @strawberry.subscription(
+        description="One of the signed-in member's coupons after it was issued, used or cancelled.",
+        permission_classes=[IsMember],
+    )
+    async def coupon_changed(self, info: Info) -> AsyncGenerator[Coupon, None]:
+        member = info.context.signed_in_member
+        stream = member_events(info.context, EventKind.COUPON_CHANGED)
+        async with aclosing(stream):
+            async for event in stream:
+                if event is None or event.coupon_id is None:
+                    continue
+                coupon = await info.context.loader(CouponByIdLoader).load(event.coupon_id)
+                if coupon is not None and coupon.member_id == member.id:
+                    yield Coupon.from_model(coupon)

@@ -1,0 +1,1 @@
+"""Rewards' GraphQL piece: the catalogue, buying, the wallet and cancelling."""
