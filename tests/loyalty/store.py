@@ -40,3 +40,14 @@ async def buy(client: httpx.AsyncClient, card_number: str, total: str = "100.00"
     response = await store_post(client, "purchases", receipt(card_number, total, **extra))
     assert response.status_code == 201, response.text
     return response.json()
+
+
+async def publish_reward(
+    client: httpx.AsyncClient, title: str = "Coffee", cost: int = 100, **extra: Any
+) -> str:
+    """A reward in the catalogue through the store API: its global id."""
+    body = {"title": title, "description": f"About {title}", "cost": cost, **extra}
+    response = await store_post(client, "rewards", body)
+    assert response.status_code == 201, response.text
+    reward_id: str = response.json()["id"]
+    return reward_id

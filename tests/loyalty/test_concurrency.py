@@ -7,9 +7,18 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bff.loyalty.models import EntryKind, PointsEntry, PointsLot, Purchase
+from bff.loyalty.models import (
+    Coupon,
+    CouponStatus,
+    EntryKind,
+    PointsEntry,
+    PointsLot,
+    Purchase,
+    Reward,
+)
 from tests.factories import signed_in_member
-from tests.loyalty.store import buy, issue_card, receipt, store_post
+from tests.loyalty.rewards_helpers import member_with_points, redeem
+from tests.loyalty.store import buy, issue_card, publish_reward, receipt, store_post
 from tests.loyalty.test_linking import link
 
 TILLS = 20
@@ -76,3 +85,58 @@ async def test_parallel_conflicting_bodies_for_one_receipt_record_one_of_them(cl
     statuses = sorted(response.status_code for response in responses)
     assert statuses == [201] + [409] * (TILLS - 1)
     assert await Purchase.all().count() == 1
+
+
+@pytest.mark.postgres_only
+async def test_fifty_members_racing_for_the_last_five_items_get_five_coupons(client):
+    """50 members buy a reward with 5 left at once: 5 coupons, 45 OUT_OF_STOCK, and the losers
+    keep every point."""
+    reward_id = await publish_reward(client, "Last ones", cost=100, stock=5)
+    buyers = [await member_with_points(client, 100) for _ in range(50)]
+
+    results = await asyncio.gather(*(redeem(client, token, reward_id) for _, token, _ in buyers))
+
+    winners = [r for r in results if r["coupon"] is not None]
+    losers = [r for r in results if r["coupon"] is None]
+    assert len(winners) == 5
+    assert len({r["coupon"]["code"] for r in winners}) == 5
+    assert {r["userErrors"][0]["code"] for r in losers} == {"OUT_OF_STOCK"}
+    assert len(losers) == 45
+    assert (await Reward.get()).stock == 0
+    assert await Coupon.all().count() == 5
+    for member, _, _ in buyers:
+        left = sum(await PointsEntry.filter(member_id=member.id).values_list("amount", flat=True))
+        lots = sum(await PointsLot.filter(member_id=member.id).values_list("remaining", flat=True))
+        spent = await Coupon.filter(member_id=member.id).count() * 100
+        assert left == lots == 100 - spent
+
+
+@pytest.mark.postgres_only
+async def test_one_coupon_presented_at_ten_tills_at_once_is_used_once(client):
+    """Ten receipts carrying the same coupon at once, on the member's two cards: one is
+    recorded, nine are COUPON_NOT_ACTIVE and record nothing."""
+    member, token, number = await member_with_points(client, 300)
+    second, code = await issue_card(client)
+    await link(client, token, second, code)
+    reward_id = await publish_reward(client, "Coffee", cost=100)
+    coupon = (await redeem(client, token, reward_id))["coupon"]
+    purchases = await Purchase.all().count()
+    cards = [number, second]
+
+    responses = await asyncio.gather(
+        *(
+            store_post(
+                client, "purchases", receipt(cards[till % 2], "20.00", couponCodes=[coupon["code"]])
+            )
+            for till in range(10)
+        )
+    )
+
+    statuses = sorted(response.status_code for response in responses)
+    assert statuses == [201] + [409] * 9
+    assert {r.json()["error"] for r in responses if r.status_code == 409} == {"COUPON_NOT_ACTIVE"}
+    assert await Purchase.all().count() == purchases + 1
+    used = await Coupon.get(code=coupon["code"])
+    assert used.status is CouponStatus.USED
+    assert used.used_purchase_id is not None
+    assert member.id == used.member_id

@@ -1,5 +1,6 @@
-"""Property tests of the ledger: random purchases, redemptions, time passing, links, unlinks and
-opt-outs keep every points owner consistent with its entries, its lots and the clock."""
+"""Property tests of the ledger: random purchases, redemptions, rewards bought and cancelled,
+time passing, links, unlinks and opt-outs keep every points owner consistent with its entries,
+its lots and the clock."""
 
 from __future__ import annotations
 
@@ -16,14 +17,16 @@ from bff.errors import DomainError
 from bff.identity.models import Member
 from bff.loyalty.cards import attach_card, issue_card, unlink_card
 from bff.loyalty.ledger import Balance, PointsOwner, read_balance
-from bff.loyalty.models import Card, EntryKind, PointsEntry, PointsLot
+from bff.loyalty.models import Card, Coupon, EntryKind, PointsDraw, PointsEntry, PointsLot, Reward
 from bff.loyalty.program import join_program, leave_program
 from bff.loyalty.purchases import PurchaseRequest, record_purchase
+from bff.loyalty.rewards import cancel_coupon, publish_reward, redeem_reward
 from tests.conftest import empty_tables
 from tests.factories import create_member
 
 CARDS = 3
 MEMBERS = 2
+REWARD_COSTS = (1, 5, 20, 60, 150)
 START = datetime(2026, 1, 1, tzinfo=UTC)
 _receipts = itertools.count(1)
 
@@ -34,6 +37,16 @@ buys = st.tuples(
     # age of the receipt in days: mostly past the return window and before expiry
     st.one_of(st.integers(min_value=15, max_value=360), st.integers(min_value=0, max_value=400)),
     st.sampled_from([0, 1, 5, 20, 60]),  # points to redeem
+)
+rewards = st.tuples(
+    st.just("reward"),
+    st.integers(min_value=0, max_value=MEMBERS - 1),
+    st.integers(min_value=0, max_value=len(REWARD_COSTS) - 1),
+)
+cancels = st.tuples(
+    st.just("cancel"),
+    st.integers(min_value=0, max_value=MEMBERS - 1),
+    st.integers(min_value=0, max_value=5),  # which of the member's coupons, newest first
 )
 operations = st.one_of(
     buys,
@@ -47,9 +60,20 @@ operations = st.one_of(
     ),
     st.tuples(st.just("unlink"), st.integers(min_value=0, max_value=CARDS - 1)),
     st.tuples(st.just("opt_out"), st.integers(min_value=0, max_value=MEMBERS - 1)),
+    rewards,
+    cancels,
+)
+# Members holding cards, spending on rewards and changing their minds as time passes.
+spending = st.one_of(
+    rewards,
+    cancels,
+    buys,
+    st.tuples(st.just("advance"), st.integers(min_value=0, max_value=120)),
 )
 # Every run starts with earnings on each card, so that redemptions have lots to choose from.
 opening = [("buy", card, 900 + 100 * card, 20 + 40 * card, 0) for card in range(CARDS)]
+# Members holding some of them, so that rewards have points to be bought with.
+linked = [("link", member, member) for member in range(MEMBERS)]
 
 
 @dataclass
@@ -58,6 +82,7 @@ class World:
     cards: list[Card]
     now: datetime = START
     owners: list[PointsOwner] = field(default_factory=list)
+    rewards: list[Reward] = field(default_factory=list)
 
 
 async def make_world(app_settings) -> World:
@@ -67,7 +92,19 @@ async def make_world(app_settings) -> World:
     owners = [PointsOwner(member_id=m.id) for m in members] + [
         PointsOwner(card_id=c.id) for c in cards
     ]
-    return World(members=members, cards=cards, owners=owners)
+    rewards = [
+        await publish_reward(
+            title=f"R{cost}",
+            description="",
+            cost=cost,
+            stock=None,
+            valid_until=None,
+            minimum_tier=None,
+            coupon_valid_days=30,
+        )
+        for cost in REWARD_COSTS
+    ]
+    return World(members=members, cards=cards, owners=owners, rewards=rewards)
 
 
 async def lot_snapshot() -> dict[int, tuple[int, int, datetime, datetime, int | None, int]]:
@@ -108,6 +145,58 @@ async def apply(operation: tuple, world: World, app_settings) -> None:
         await leave_program(member=member, now=world.now)
         assert sum(await entry_amounts(PointsOwner(member_id=member.id))) == 0
         await join_program(member=member, accept_rules=True, now=world.now)
+    elif kind == "reward":
+        await buy_reward_and_check_order(world, operation[1], world.rewards[operation[2]])
+    elif kind == "cancel":
+        await cancel_and_check_refund(world, operation[1], operation[2])
+
+
+async def buy_reward_and_check_order(world: World, member_index: int, reward: Reward) -> None:
+    """Buy a reward with the member's points: soonest-expiring lots first, or refused whole."""
+    owner = PointsOwner(member_id=world.members[member_index].id)
+    before = await lot_snapshot()
+    try:
+        await redeem_reward(
+            member_id=owner.member_id,  # type: ignore[arg-type]
+            reward_id=reward.id,
+            idempotency_key=f"K-{next(_receipts)}",
+            now=world.now,
+        )
+    except DomainError as error:
+        refusal = error.code
+    else:
+        refusal = None
+    if refusal is not None:
+        assert refusal == "INSUFFICIENT_POINTS"
+        assert await lot_snapshot() == before
+        return
+    check_soonest_first(before, await lot_snapshot(), owner, world.now, reward.cost)
+
+
+async def cancel_and_check_refund(world: World, member_index: int, newest: int) -> None:
+    """Cancel one of the member's coupons: each lot it drew from gets its points back, and
+    those past their expiry expire at once; a coupon no longer ACTIVE is refused whole."""
+    member_id = world.members[member_index].id
+    coupons = await Coupon.filter(member_id=member_id).order_by("-id")
+    if not coupons:
+        return
+    coupon = coupons[newest % len(coupons)]
+    before = await lot_snapshot()
+    try:
+        await cancel_coupon(member_id=member_id, coupon_id=coupon.id, now=world.now)
+    except DomainError as error:
+        refusal = error.code
+    else:
+        refusal = None
+    if refusal is not None:
+        assert refusal == "COUPON_NOT_ACTIVE"
+        assert await lot_snapshot() == before
+        return
+    after = await lot_snapshot()
+    for draw in await PointsDraw.filter(entry_id=coupon.redeem_entry_id):
+        remaining, _, _, expires_at, _, _ = after[draw.lot_id]
+        restored = before[draw.lot_id][0] + draw.points
+        assert remaining == (restored if expires_at > world.now else 0)
 
 
 async def buy_and_check_order(world, card_index, *, total, age, redeem, app_settings) -> None:
@@ -136,16 +225,19 @@ async def buy_and_check_order(world, card_index, *, total, age, redeem, app_sett
         assert redeem > 0
         assert await lot_snapshot() == before  # rolled back whole, expiries included
         return
-    after = await lot_snapshot()
+    check_soonest_first(before, await lot_snapshot(), PointsOwner.of_card(card), world.now, redeem)
+
+
+def check_soonest_first(before, after, owner: PointsOwner, now: datetime, points: int) -> None:
+    """`points` were taken, and no lot the owner could have spent expires before a used one."""
     taken = [lot for lot in before if after[lot][0] < before[lot][0]]
-    assert sum(before[lot][0] - after[lot][0] for lot in taken) == redeem
-    owner = PointsOwner.of_card(card)
+    assert sum(before[lot][0] - after[lot][0] for lot in taken) == points
     eligible_left = [
         lot
         for lot, (remaining, _, available_at, expires_at, member_id, card_id) in after.items()
         if lot in before
         and remaining > 0
-        and available_at <= world.now < expires_at
+        and available_at <= now < expires_at
         and (member_id, None if member_id else card_id) == (owner.member_id, owner.card_id)
     ]
     for used in taken:
@@ -201,6 +293,24 @@ async def test_the_ledger_stays_consistent_under_any_sequence_of_operations(app,
     world = await make_world(settings)
 
     for step in [*opening, *steps]:
+        await apply(step, world, settings)
+        await check_invariants(world, settings)
+
+    assert world.now >= START
+
+
+@settings(
+    max_examples=20,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(steps=st.lists(spending, min_size=1, max_size=15))
+async def test_rewards_bought_and_cancelled_keep_the_ledger_consistent(app, settings, steps):
+    """The same invariants with members buying rewards (soonest-expiring lots first, refused
+    whole) and cancelling coupons (each drawn point back to its lot, expired ones expiring)."""
+    world = await make_world(settings)
+
+    for step in [*opening, *linked, *steps]:
         await apply(step, world, settings)
         await check_invariants(world, settings)
 

@@ -20,7 +20,8 @@ from bff.loyalty.models import Card, CardStatus, EntryKind, PointsEntry, PointsL
 from tests.conftest import make_settings
 from tests.factories import signed_in_member
 from tests.graphql_client import gql
-from tests.loyalty.store import buy, issue_card
+from tests.loyalty.rewards_helpers import member_with_points, redeem
+from tests.loyalty.store import buy, issue_card, publish_reward
 from tests.realtime.conftest import serving
 from tests.realtime.wsclient import graphql_ws, signed_in_ws
 
@@ -323,3 +324,50 @@ async def test_a_query_sent_over_the_websocket_is_refused(client, live_url):
     assert refused["id"] == "1"
     assert refused["payload"]["errors"][0]["extensions"]["code"] == "BAD_REQUEST"
     assert "POST /graphql" in refused["payload"]["errors"][0]["message"]
+
+
+COUPON_CHANGED = "subscription { couponChanged { code status reward { title } } }"
+
+
+async def test_a_coupon_subscriber_hears_of_its_issue_its_use_and_the_balance_moving(
+    client, live_url
+):
+    """couponChanged sends the coupon when it is bought and again when a till uses it; the
+    balance subscription hears of the purchase too."""
+    member, token, number = await member_with_points(client, 300)
+    reward_id = await publish_reward(client, "Coffee", cost=100)
+
+    async with signed_in_ws(live_url, token) as ws:
+        await ws.subscribe("1", COUPON_CHANGED)
+        await ws.subscribe("2", BALANCE)
+        initial_balance = await next_payload(ws)
+        await wait_for_subscribers(member.id, count=2)
+        coupon = (await redeem(client, token, reward_id))["coupon"]
+        messages = [await ws.receive(), await ws.receive()]
+        await buy(client, number, "10.00", couponCodes=[coupon["code"]])
+        after_till = [await ws.receive(), await ws.receive()]
+
+    by_id = {message["id"]: message["payload"]["data"] for message in messages}
+    used = {message["id"]: message["payload"]["data"] for message in after_till}["1"]
+    assert initial_balance["pointsBalanceChanged"]["available"] == 300
+    assert by_id["1"] == {
+        "couponChanged": {"code": coupon["code"], "status": "ACTIVE", "reward": {"title": "Coffee"}}
+    }
+    assert by_id["2"]["pointsBalanceChanged"]["available"] == 200
+    assert used["couponChanged"]["status"] == "USED"
+
+
+async def test_a_member_hears_nothing_of_another_members_coupons(client, live_url):
+    """Another member's coupon sends nothing; the next message is the member's own."""
+    member, token, _ = await member_with_points(client, 100)
+    _, other, _ = await member_with_points(client, 100)
+    reward_id = await publish_reward(client, "Coffee", cost=100)
+
+    async with signed_in_ws(live_url, token) as ws:
+        await ws.subscribe("1", COUPON_CHANGED)
+        await wait_for_subscribers(member.id)
+        await redeem(client, other, reward_id)
+        mine = (await redeem(client, token, reward_id))["coupon"]
+        received = await next_payload(ws)
+
+    assert received["couponChanged"]["code"] == mine["code"]
