@@ -1,4 +1,5 @@
-"""Demo data for `make run`: a member with cards, 18 months of purchases and offers to browse.
+"""Demo data for `make run`: a member with cards, 18 months of purchases, offers to browse,
+rewards to buy and a coupon in the wallet.
 
 The cards are linked and the purchases recorded through the loyalty domain itself, each with the
 clock stopped at its historical time, so the ledger holds what the tills would have made of them.
@@ -22,6 +23,8 @@ from bff.loyalty.ledger import PointsOwner, read_balance
 from bff.loyalty.models import Card, CardStatus
 from bff.loyalty.numbers import check_digit
 from bff.loyalty.purchases import PurchaseRequest, record_purchase
+from bff.loyalty.rewards import publish_reward, redeem_reward
+from bff.loyalty.tiers import TierCode
 from bff.offers.models import Offer
 from bff.settings import Settings
 
@@ -36,6 +39,15 @@ OFFERS_PER_KIND = 30
 REDEEM_EVERY = 12
 PAST_OFFER_EVERY = 10
 STORES = ("msk-01", "msk-02", "spb-01", "ekb-01", "kzn-01")
+# (title, cost in points, items in stock or None for unlimited, minimum tier)
+REWARDS = (
+    ("Coffee for the team", 150, None, None),
+    ("Delivery free of charge", 400, None, None),
+    ("Branded apron", 900, 25, None),
+    ("Chef's knife", 2_500, 5, None),
+    ("Espresso machine", 12_000, 1, None),
+    ("Cooking masterclass for two", 6_000, 10, TierCode.GOLD),
+)
 OFFER_TOPICS = (
     "Coffee beans",
     "Cleaning supplies",
@@ -140,6 +152,7 @@ async def _load(settings: Settings, *, password_hash: str, now: datetime) -> Non
         await _record_purchases(member, cards, settings=settings, now=now, rng=rng)
         await set_card_status(member_id=member.id, card_id=cards[2].id, status=CardStatus.INACTIVE)
         await _create_offers(member, now=now, rng=rng)
+        await _create_rewards(member, now=now)
 
 
 async def _record_purchases(
@@ -203,3 +216,26 @@ async def _create_offers(member: Member, *, now: datetime, rng: random.Random) -
                 )
             )
     await Offer.bulk_create(offers, batch_size=500)
+
+
+async def _create_rewards(member: Member, *, now: datetime) -> None:
+    """The rewards catalogue, and a coupon for the cheapest reward in the member's wallet,
+    bought a week ago."""
+    rewards = [
+        await publish_reward(
+            title=title,
+            description=f"{title}, for points.",
+            cost=cost,
+            stock=stock,
+            valid_until=None,
+            minimum_tier=tier,
+            coupon_valid_days=30,
+        )
+        for title, cost, stock, tier in REWARDS
+    ]
+    await redeem_reward(
+        member_id=member.id,
+        reward_id=rewards[0].id,
+        idempotency_key="demo-coupon",
+        now=now - timedelta(days=7),
+    )

@@ -212,7 +212,7 @@ async def cancel_coupon(*, member_id: int, coupon_id: int, now: datetime | None 
     """Cancel an ACTIVE coupon of the member: its points come back to the lots they were taken
     from, with their original expiry (a REFUND entry; points whose expiry has passed expire),
     and its item goes back to the stock. NOT_FOUND for another member's coupon,
-    COUPON_NOT_ACTIVE for a used, expired or cancelled one."""
+    COUPON_NOT_ACTIVE for a used, expired or cancelled one, NOT_ENROLLED outside the program."""
     now = now or datetime.now(UTC)
     owner = ledger.PointsOwner(member_id=member_id)
     async with events.transaction():
@@ -220,6 +220,11 @@ async def cancel_coupon(*, member_id: int, coupon_id: int, now: datetime | None 
         coupon = await Coupon.get_or_none(id=coupon_id, member_id=member_id)
         if coupon is None:
             raise DomainError(ErrorCode.NOT_FOUND, "No such coupon.", field="couponId")
+        # Outside the program there is no balance to give points back to.
+        if (await Member.get(id=member_id)).program_status is not ProgramStatus.ENROLLED:
+            raise DomainError(
+                ErrorCode.NOT_ENROLLED, "Join the program to cancel coupons.", field="couponId"
+            )
         if coupon_status(coupon, now=now) != CouponStatus.ACTIVE:
             raise DomainError(ErrorCode.COUPON_NOT_ACTIVE, COUPON_NOT_ACTIVE, field="couponId")
         spent = await PointsEntry.get(id=coupon.redeem_entry_id)

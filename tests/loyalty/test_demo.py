@@ -20,6 +20,12 @@ query {
   offers(first: 100) { edges { node { id } } }
 }
 """
+REWARDS_AND_WALLET = """
+query {
+  rewards { edges { node { title redeemable } } }
+  me { coupons { edges { node { status reward { title } } } } }
+}
+"""
 LOGIN = """
 mutation Login($input: LoginInput!) {
   login(input: $input) { member { email } userErrors { code } }
@@ -117,3 +123,17 @@ async def test_the_demo_member_has_a_tier_with_visible_progress(app, client, set
     assert float(tier["windowSpend"]) > 0
     assert tier["nextTier"] is not None
     assert float(tier["spendToNextTier"]) > 0
+
+
+async def test_the_demo_has_rewards_and_a_coupon_in_the_members_wallet(app, client, settings):
+    """The catalogue lists rewards, some affordable; the wallet holds an ACTIVE coupon."""
+    await load_demo(settings, only_if_empty=True)
+    token = await create_session(await Member.get(email=DEMO_EMAIL))
+
+    body = await gql(client, REWARDS_AND_WALLET, token=token)
+
+    assert len(body["data"]["rewards"]["edges"]) >= 5
+    assert True in {edge["node"]["redeemable"] for edge in body["data"]["rewards"]["edges"]}
+    coupons = body["data"]["me"]["coupons"]["edges"]
+    assert [edge["node"]["status"] for edge in coupons] == ["ACTIVE"]
+    assert coupons[0]["node"]["reward"]["title"] == "Coffee for the team"
