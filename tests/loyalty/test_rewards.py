@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from bff.identity.models import ProgramStatus
+from bff.identity.models import Member, ProgramStatus
 from bff.ids import from_global_id
 from bff.loyalty.ledger import PointsOwner, read_balance
 from bff.loyalty.models import (
     Coupon,
+    CouponStatus,
     EntryKind,
     PointsDraw,
     PointsEntry,
@@ -374,3 +375,16 @@ async def test_a_redemption_records_what_it_took_from_each_lot(client):
         await PointsDraw.filter(entry_id=entry.id).order_by("id").values_list("points", flat=True)
     )
     assert draws == [30, 15]
+
+
+async def test_a_member_outside_the_program_cannot_cancel_a_coupon(client):
+    """After opting out there is no balance to give back to: NOT_ENROLLED, nothing changes."""
+    member, token, _ = await member_with_points(client, 100)
+    reward_id = await publish_reward(client, cost=100)
+    coupon = (await redeem(client, token, reward_id))["coupon"]
+    await Member.filter(id=member.id).update(program_status=ProgramStatus.OPTED_OUT)
+
+    result = await cancel(client, token, coupon["id"])
+
+    assert result["userErrors"][0]["code"] == "NOT_ENROLLED"
+    assert (await Coupon.get(code=coupon["code"])).status is CouponStatus.ACTIVE
