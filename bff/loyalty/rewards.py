@@ -74,12 +74,16 @@ def reward_problem(reward: Reward, *, buyer: Buyer, now: datetime) -> DomainErro
     if not offered or not tier_ok:
         return DomainError(ErrorCode.REWARD_NOT_AVAILABLE, NOT_AVAILABLE, field="rewardId")
     if reward.stock is not None and reward.stock <= 0:
-        return DomainError(ErrorCode.OUT_OF_STOCK, "This reward is sold out.", field="rewardId")
+        return _sold_out()
     if buyer.available < reward.cost:
         return DomainError(
             ErrorCode.INSUFFICIENT_POINTS, "Not enough available points.", field="rewardId"
         )
     return None
+
+
+def _sold_out() -> DomainError:
+    return DomainError(ErrorCode.OUT_OF_STOCK, "This reward is sold out.", field="rewardId")
 
 
 async def buyer_of(*, member: Member, available: int, now: datetime) -> Buyer:
@@ -189,10 +193,8 @@ async def redeem_reward(
         )
         if reward.stock is not None:
             taken = await Reward.filter(id=reward.id, stock__gt=0).update(stock=F("stock") - 1)
-            if not taken:
-                raise DomainError(
-                    ErrorCode.OUT_OF_STOCK, "This reward is sold out.", field="rewardId"
-                )
+            if not taken:  # another member took the last item since `reward` was read
+                raise _sold_out()
         coupon = await Coupon.create(
             code=new_coupon_code(),
             member_id=member_id,
@@ -297,12 +299,16 @@ async def use_coupons(
 async def coupons_used_by(purchase_id: int) -> tuple[UsedCoupon, ...]:
     """The coupons a receipt used, in code order: the first answer and any replay's."""
     coupons = await Coupon.filter(used_purchase_id=purchase_id).order_by("code")
+    titles = await reward_titles(coupons)
+    return tuple(UsedCoupon(c.code, c.reward_id, titles[c.reward_id]) for c in coupons)
+
+
+async def reward_titles(coupons: list[Coupon]) -> dict[int, str]:
+    """The titles of the coupons' rewards, by reward id (one query, none for no coupons)."""
     if not coupons:
-        return ()
-    titles = dict(
-        await Reward.filter(id__in={c.reward_id for c in coupons}).values_list("id", "title")
-    )
-    return tuple(UsedCoupon(c.code, c.reward_id, str(titles[c.reward_id])) for c in coupons)
+        return {}
+    rows = await Reward.filter(id__in={c.reward_id for c in coupons}).values_list("id", "title")
+    return {int(pk): str(title) for pk, title in rows}
 
 
 async def usable_coupons(*, member_id: int, now: datetime) -> list[Coupon]:
@@ -332,11 +338,8 @@ async def card_benefits(*, number: str, now: datetime | None = None) -> Benefits
     if member is None:
         return Benefits(coupons=[], titles={}, offers=[])
     coupons = await usable_coupons(member_id=member.id, now=now)
-    titles = dict(
-        await Reward.filter(id__in={c.reward_id for c in coupons}).values_list("id", "title")
-    )
     return Benefits(
         coupons=coupons,
-        titles={int(pk): str(title) for pk, title in titles.items()},
+        titles=await reward_titles(coupons),
         offers=await activated_offers(member=member, now=now),
     )

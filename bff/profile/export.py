@@ -6,7 +6,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bff.identity.models import Member, Session
-from bff.loyalty.models import Card, PointsEntry, Purchase
+from bff.loyalty.models import Card, Coupon, PointsEntry, Purchase
+from bff.loyalty.rewards import coupon_status
 from bff.loyalty.tiers import tier_history
 from bff.profile.models import ConsentEvent, Preferences
 from bff.profile.services import default_preferences
@@ -19,8 +20,8 @@ def _time(value: datetime | None) -> str | None:
 
 
 async def export_member_data(*, member_id: int) -> dict[str, Any]:
-    """Profile, preferences, consent history, sessions, cards, purchases, points ledger and
-    tier history."""
+    """Profile, preferences, consent history, sessions, cards, purchases, points ledger, tier
+    history and coupons."""
     member = await Member.get(id=member_id)
     preferences = await Preferences.get_or_none(member_id=member_id) or default_preferences(
         member_id=member_id, registered_at=member.created_at
@@ -36,6 +37,7 @@ async def export_member_data(*, member_id: int) -> dict[str, Any]:
     receipts = {purchase.id: purchase.receipt_id for purchase in purchases}
     entries = await PointsEntry.filter(member_id=member_id).order_by("occurred_at", "id")
     tier_changes = await tier_history(member_id=member_id)
+    coupons = await Coupon.filter(member_id=member_id).select_related("reward").order_by("id")
     return {
         "formatVersion": EXPORT_FORMAT_VERSION,
         "exportedAt": datetime.now(UTC).isoformat(),
@@ -125,5 +127,18 @@ async def export_member_data(*, member_id: int) -> dict[str, Any]:
                 "windowSpend": str(change.window_spend),
             }
             for change in tier_changes
+        ],
+        "coupons": [
+            {
+                "code": coupon.code,
+                "reward": coupon.reward.title,
+                "pointsSpent": coupon.points_spent,
+                "status": coupon_status(coupon, now=datetime.now(UTC)),
+                "issuedAt": _time(coupon.issued_at),
+                "validUntil": _time(coupon.valid_until),
+                "usedAt": _time(coupon.used_at),
+                "cancelledAt": _time(coupon.cancelled_at),
+            }
+            for coupon in coupons
         ],
     }

@@ -388,3 +388,25 @@ async def test_a_member_outside_the_program_cannot_cancel_a_coupon(client):
 
     assert result["userErrors"][0]["code"] == "NOT_ENROLLED"
     assert (await Coupon.get(code=coupon["code"])).status is CouponStatus.ACTIVE
+
+
+async def test_the_data_export_lists_the_members_coupons(client):
+    """me.dataExport carries each coupon with its reward, status and times."""
+    _, token, _ = await member_with_points(client, 100)
+    reward_id = await publish_reward(client, "Coffee", cost=100)
+    coupon = (await redeem(client, token, reward_id))["coupon"]
+
+    body = await gql(client, "query { me { dataExport } }", token=token)
+
+    assert body["data"]["me"]["dataExport"]["coupons"] == [
+        {
+            "code": coupon["code"],
+            "reward": "Coffee",
+            "pointsSpent": 100,
+            "status": "ACTIVE",
+            "issuedAt": coupon["issuedAt"],
+            "validUntil": coupon["validUntil"],
+            "usedAt": None,
+            "cancelledAt": None,
+        }
+    ]
