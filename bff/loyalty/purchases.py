@@ -78,7 +78,7 @@ async def record_purchase(
             ErrorCode.INVALID_INPUT, "occurredAt is in the future.", field="occurredAt"
         )
     fingerprint = request.fingerprint()
-    replay = await _replay(request.receipt_id, fingerprint)
+    replay = await _replay(request, fingerprint)
     if replay is not None:
         return replay
     try:
@@ -91,7 +91,7 @@ async def record_purchase(
                 now=now,
             )
     except IntegrityError:
-        replay = await _replay(request.receipt_id, fingerprint)
+        replay = await _replay(request, fingerprint)
         if replay is None:
             raise
         return replay
@@ -100,12 +100,12 @@ async def record_purchase(
         points_earned=purchase.points_earned,
         points_redeemed=purchase.points_redeemed,
         created=True,
-        coupons_used=await rewards.coupons_used_by(purchase.id),
+        coupons_used=await _coupons_used(request, purchase.id),
     )
 
 
-async def _replay(receipt_id: str, fingerprint: str) -> PurchaseResult | None:
-    existing = await Purchase.get_or_none(receipt_id=receipt_id)
+async def _replay(request: PurchaseRequest, fingerprint: str) -> PurchaseResult | None:
+    existing = await Purchase.get_or_none(receipt_id=request.receipt_id)
     if existing is None:
         return None
     if existing.request_fingerprint != fingerprint:
@@ -119,7 +119,7 @@ async def _replay(receipt_id: str, fingerprint: str) -> PurchaseResult | None:
         points_earned=existing.points_earned,
         points_redeemed=existing.points_redeemed,
         created=False,
-        coupons_used=await rewards.coupons_used_by(existing.id),
+        coupons_used=await _coupons_used(request, existing.id),
     )
 
 
@@ -182,6 +182,14 @@ async def _record(
         await tiers.reevaluate(member_id=card.member_id, now=now, settings=settings)
         events.publish_after_commit(events.points_balance_changed(card.member_id))
     return purchase
+
+
+async def _coupons_used(
+    request: PurchaseRequest, purchase_id: int
+) -> tuple[rewards.UsedCoupon, ...]:
+    """What the receipt's coupons were (the same body, hence the same codes, on a replay); no
+    query for the receipts that carry none."""
+    return await rewards.coupons_used_by(purchase_id) if request.coupon_codes else ()
 
 
 async def _use_coupons(
