@@ -152,7 +152,7 @@ async def _load(settings: Settings, *, password_hash: str, now: datetime) -> Non
         await _record_purchases(member, cards, settings=settings, now=now, rng=rng)
         await set_card_status(member_id=member.id, card_id=cards[2].id, status=CardStatus.INACTIVE)
         await _create_offers(member, now=now, rng=rng)
-        await _create_rewards(member, now=now)
+        await _create_rewards(member, settings=settings, now=now)
 
 
 async def _record_purchases(
@@ -218,7 +218,7 @@ async def _create_offers(member: Member, *, now: datetime, rng: random.Random) -
     await Offer.bulk_create(offers, batch_size=500)
 
 
-async def _create_rewards(member: Member, *, now: datetime) -> None:
+async def _create_rewards(member: Member, *, settings: Settings, now: datetime) -> None:
     """The rewards catalogue, and a coupon for the cheapest reward in the member's wallet,
     bought a week ago."""
     rewards = [
@@ -237,5 +237,6 @@ async def _create_rewards(member: Member, *, now: datetime) -> None:
         member_id=member.id,
         reward_id=rewards[0].id,
         idempotency_key="demo-coupon",
+        settings=settings,
         now=now - timedelta(days=7),
     )

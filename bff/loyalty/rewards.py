@@ -14,11 +14,12 @@ from bff import events
 from bff.db.paging import keyset_page
 from bff.errors import DomainError, ErrorCode
 from bff.identity.models import Member, ProgramStatus
-from bff.loyalty import ledger
+from bff.loyalty import ledger, tiers
 from bff.loyalty.models import Card, CardStatus, Coupon, CouponStatus, PointsEntry, Purchase, Reward
 from bff.loyalty.tiers import TierCode
 from bff.offers.models import Offer
 from bff.offers.services import activated_offers
+from bff.settings import Settings
 
 # Digits and capitals without the look-alikes 0/O, 1/I/L: 31 symbols, about 4.95 bits each.
 CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
@@ -27,13 +28,12 @@ NOT_AVAILABLE = "This reward cannot be bought now."
 COUPON_NOT_ACTIVE = "This coupon is used, expired, cancelled or not this card's."
 
 
-async def member_tier(*, member_id: int, now: datetime) -> TierCode:
-    """The member's current tier, the one place rewards ask for it.
-
-    Every member is BLUE until the tiers work computes the real tier: then this returns it.
-    """
-    del member_id, now
-    return TierCode.BLUE
+async def member_tiers(
+    *, member_ids: list[int], now: datetime, settings: Settings
+) -> dict[int, TierCode]:
+    """The members' tiers as of `now` (see bff.loyalty.tiers): the one place rewards ask."""
+    statuses = await tiers.read_tiers(member_ids=member_ids, now=now, settings=settings)
+    return {member_id: status.tier.code for member_id, status in statuses.items()}
 
 
 def new_coupon_code() -> str:
@@ -86,12 +86,10 @@ def _sold_out() -> DomainError:
     return DomainError(ErrorCode.OUT_OF_STOCK, "This reward is sold out.", field="rewardId")
 
 
-async def buyer_of(*, member: Member, available: int, now: datetime) -> Buyer:
-    """The member as a buyer with `available` points."""
+def buyer_of(member: Member, *, available: int, tier: TierCode) -> Buyer:
+    """The member as a buyer with `available` points and of `tier`."""
     return Buyer(
-        enrolled=member.program_status is ProgramStatus.ENROLLED,
-        tier=await member_tier(member_id=member.id, now=now),
-        available=available,
+        enrolled=member.program_status is ProgramStatus.ENROLLED, tier=tier, available=available
     )
 
 
@@ -153,7 +151,12 @@ def _cost_position(after: tuple[str, int]) -> tuple[int, int]:
 
 
 async def redeem_reward(
-    *, member_id: int, reward_id: int, idempotency_key: str, now: datetime | None = None
+    *,
+    member_id: int,
+    reward_id: int,
+    idempotency_key: str,
+    settings: Settings,
+    now: datetime | None = None,
 ) -> Coupon:
     """Buy the reward: a REDEEM entry naming it (soonest-expiring points first), one item off
     its stock, and a coupon; all or nothing. The same key and reward again return the same
@@ -185,7 +188,8 @@ async def redeem_reward(
         available = (
             await owner.lots().filter(ledger.available(now).q()).values_list("remaining", flat=True)
         )
-        buyer = await buyer_of(member=member, available=sum(available), now=now)  # type: ignore[arg-type]
+        tier = (await member_tiers(member_ids=[member_id], now=now, settings=settings))[member_id]
+        buyer = buyer_of(member, available=sum(available), tier=tier)  # type: ignore[arg-type]
         if (problem := reward_problem(reward, buyer=buyer, now=now)) is not None:
             raise problem
         entry = await ledger.spend(

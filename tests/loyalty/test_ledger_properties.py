@@ -146,12 +146,16 @@ async def apply(operation: tuple, world: World, app_settings) -> None:
         assert sum(await entry_amounts(PointsOwner(member_id=member.id))) == 0
         await join_program(member=member, accept_rules=True, now=world.now)
     elif kind == "reward":
-        await buy_reward_and_check_order(world, operation[1], world.rewards[operation[2]])
+        await buy_reward_and_check_order(
+            world, operation[1], world.rewards[operation[2]], app_settings
+        )
     elif kind == "cancel":
         await cancel_and_check_refund(world, operation[1], operation[2])
 
 
-async def buy_reward_and_check_order(world: World, member_index: int, reward: Reward) -> None:
+async def buy_reward_and_check_order(
+    world: World, member_index: int, reward: Reward, app_settings
+) -> None:
     """Buy a reward with the member's points: soonest-expiring lots first, or refused whole."""
     owner = PointsOwner(member_id=world.members[member_index].id)
     before = await lot_snapshot()
@@ -160,6 +164,7 @@ async def buy_reward_and_check_order(world: World, member_index: int, reward: Re
             member_id=owner.member_id,  # type: ignore[arg-type]
             reward_id=reward.id,
             idempotency_key=f"K-{next(_receipts)}",
+            settings=app_settings,
             now=world.now,
         )
     except DomainError as error:

@@ -74,7 +74,7 @@ async def test_the_catalogue_needs_no_session_and_lists_rewards_cheapest_first(c
 
 async def test_affordable_rewards_are_those_the_member_can_buy_now(client):
     """affordable: true keeps rewards within the member's points, in stock and of their tier
-    (every member is BLUE until tiers are computed)."""
+    (a new member with little spend is BLUE)."""
     _, token, _ = await member_with_points(client, 150)
     await publish_reward(client, "Coffee", cost=100)
     await publish_reward(client, "Cinema", cost=500)
@@ -201,7 +201,8 @@ async def test_a_sold_out_reward_is_out_of_stock(client):
 
 
 async def test_rewards_out_of_their_window_or_above_the_tier_or_unknown_are_not_available(client):
-    """Past validity, a tier above BLUE, an unknown or malformed id: REWARD_NOT_AVAILABLE."""
+    """Past validity, a tier above the member's (BLUE), an unknown or malformed id:
+    REWARD_NOT_AVAILABLE."""
     _, token, _ = await member_with_points(client, 300)
     past = (datetime.now(UTC) - timedelta(days=1)).isoformat()
     old = await publish_reward(client, cost=10, validUntil=past)
@@ -410,3 +411,19 @@ async def test_the_data_export_lists_the_members_coupons(client):
             "cancelledAt": None,
         }
     ]
+
+
+async def test_a_reward_for_a_higher_tier_is_bought_once_the_member_reaches_it(client):
+    """minimumTier GOLD: a SILVER member gets REWARD_NOT_AVAILABLE, a GOLD one the coupon; the
+    tier is the member's current one (bff.loyalty.tiers)."""
+    _, silver, _ = await member_with_points(client, 20_000)  # 200,000.00 of spend
+    _, gold, _ = await member_with_points(client, 50_000)  # 500,000.00 of spend
+    reward_id = await publish_reward(client, "Lounge", cost=100, minimumTier="GOLD")
+
+    refused = await redeem(client, silver, reward_id)
+    bought = await redeem(client, gold, reward_id)
+    listed = await gql(client, CATALOGUE, {"affordable": True}, token=gold)
+
+    assert refused["userErrors"][0]["code"] == "REWARD_NOT_AVAILABLE"
+    assert bought["coupon"]["reward"]["title"] == "Lounge"
+    assert titles(listed["data"]["rewards"]) == ["Lounge"]

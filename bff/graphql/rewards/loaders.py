@@ -10,7 +10,7 @@ from bff.graphql.loaders import Loader
 from bff.identity.models import Member
 from bff.loyalty.ledger import read_balances
 from bff.loyalty.models import Coupon, Reward
-from bff.loyalty.rewards import Buyer, buyer_of, rewards_page, wallet_page
+from bff.loyalty.rewards import Buyer, buyer_of, member_tiers, rewards_page, wallet_page
 
 
 class RewardByIdLoader(Loader[int, Reward | None]):
@@ -27,17 +27,18 @@ class CouponByIdLoader(Loader[int, Coupon | None]):
 
 class BuyerByMemberLoader(Loader[Member, Buyer]):
     """Whether each member is enrolled, their tier and available points: one balance statement
-    for all of them. Keyed by the request's member row (Tortoise rows hash by key)."""
+    and one tier statement for all of them. Keyed by the request's member row (Tortoise rows
+    hash by their key)."""
 
     async def batch_load_fn(self, keys: list[Member]) -> list[Buyer]:
         now = datetime.now(UTC)
+        member_ids = [member.id for member in keys]
         balances = await read_balances(
-            member_ids=[member.id for member in keys],
-            now=now,
-            expiring_soon=self.settings.points_expiring_soon,
+            member_ids=member_ids, now=now, expiring_soon=self.settings.points_expiring_soon
         )
+        tiers = await member_tiers(member_ids=member_ids, now=now, settings=self.settings)
         return [
-            await buyer_of(member=member, available=balances[member.id].available, now=now)
+            buyer_of(member, available=balances[member.id].available, tier=tiers[member.id])
             for member in keys
         ]
 

@@ -56,6 +56,7 @@ class RewardsMutation:
             member_id=info.context.signed_in_member.id,
             reward_id=_pk(input.reward_id, "Reward", not_available),
             idempotency_key=_idempotency_key(input.idempotency_key),
+            settings=info.context.settings,
         )
         return CouponPayload(coupon=Coupon.from_model(coupon))
 
