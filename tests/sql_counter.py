@@ -35,9 +35,11 @@ _inside = ContextVar("_inside", default=False)
 
 @dataclass
 class StatementLog:
-    """The SQL strings sent while the counter was active, in order."""
+    """The SQL strings sent while the counter was active, in order, and their parameters (the
+    first row of an `execute_many`; None for a statement sent without any)."""
 
     statements: list[str] = field(default_factory=list)
+    parameters: list[list[Any] | None] = field(default_factory=list)
 
     @property
     def count(self) -> int:
@@ -52,6 +54,15 @@ def _client_classes() -> Iterator[type[BaseDBAsyncClient]]:
         pending.extend(cls.__subclasses__())
 
 
+def _parameters_of(name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> list[Any] | None:
+    values = args[0] if args else kwargs.get("values")
+    if not values:
+        return None
+    if name == "execute_many":
+        values = values[0]
+    return list(values)
+
+
 def _counting(
     method: Callable[..., Awaitable[Any]], log: StatementLog
 ) -> Callable[..., Awaitable[Any]]:
@@ -60,6 +71,7 @@ def _counting(
         if _inside.get():
             return await method(self, query, *args, **kwargs)
         log.statements.append(query)
+        log.parameters.append(_parameters_of(method.__name__, args, kwargs))
         token = _inside.set(True)
         try:
             return await method(self, query, *args, **kwargs)

@@ -67,6 +67,7 @@ class Session(Model):
 
     class Meta:
         table = "session"
+        indexes = (("member_id",),)
 
 
 class TwoFactorChallenge(Model):
@@ -87,6 +88,7 @@ class TwoFactorChallenge(Model):
 
     class Meta:
         table = "two_factor_challenge"
+        indexes = (("member_id",),)
 
 
 class RecoveryCode(Model):
@@ -101,6 +103,7 @@ class RecoveryCode(Model):
 
     class Meta:
         table = "recovery_code"
+        indexes = (("member_id",),)
 
 
 class ThrottleCounter(Model):

@@ -64,6 +64,8 @@ class Card(Model):
 
     class Meta:
         table = "card"
+        # A member's cards in the order every screen lists them.
+        indexes = (("member_id", "linked_at", "id"),)
 
 
 class EntryKind(StrEnum):

@@ -46,7 +46,7 @@ class Offer(Model):
 
     class Meta:
         table = "offer"
-        indexes = (("valid_until", "id"),)
+        indexes = (("valid_until", "id"), ("member_id",))
 
 
 class OfferActivation(Model):
@@ -67,3 +67,4 @@ class OfferActivation(Model):
     class Meta:
         table = "offer_activation"
         unique_together = (("offer", "member"),)
+        indexes = (("member_id",),)

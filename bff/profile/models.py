@@ -51,3 +51,4 @@ class ConsentEvent(Model):
 
     class Meta:
         table = "consent_event"
+        indexes = (("member_id",),)

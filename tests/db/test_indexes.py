@@ -1,0 +1,290 @@
+"""Every statement of every client operation uses an index on PostgreSQL at a realistic scale.
+
+The bench's seed (bench/seed.py: members with 1-9 cards and 20-180 purchases each, their ledger
+entries and lots, sessions, offers, activations; then ANALYZE) fills the database; each operation
+of clients/manifest.json then runs through the real app, signed in as a seeded member, and each
+statement it sent is EXPLAINed with the parameters it was sent with (sequential scans allowed, as
+in production). A sequential scan of a table that grows with the members fails the test. An
+operation added to the manifest is picked up here; its variables come from their names and types
+(`variables_for`), and one this test cannot fill fails it with the variable's name.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import secrets
+from collections.abc import Iterator
+from typing import Any
+
+import asyncpg
+import pytest
+from graphql import (
+    InlineFragmentNode,
+    ListTypeNode,
+    NamedTypeNode,
+    NonNullTypeNode,
+    OperationDefinitionNode,
+    TypeNode,
+    VariableDefinitionNode,
+    parse,
+)
+from tortoise import Tortoise
+from tortoise.models import Model
+
+from bench.seed import PASSWORD, member_email, member_token, seed
+from bff.graphql.persisted import REPOSITORY
+from bff.identity.models import Member
+from bff.ids import to_global_id
+from tests.conftest import INTERNAL_API_KEY
+from tests.sql_counter import StatementLog, count_statements
+
+pytestmark = pytest.mark.postgres_only
+
+MEMBERS = 1000
+OFFERS = 300
+SIGNED_IN = 17  # a seeded member (ids 1..MEMBERS); any would do
+# Tables that do not grow with the members although they name one: the offer catalogue (a few
+# targeted offers name their member; the catalogue grows with marketing's campaigns).
+CATALOGUE = {"offer"}
+# Schema type -> table, where a type is not named after its table.
+TABLE_OF_TYPE = {"Transaction": "purchase"}
+
+
+def member_tables() -> set[str]:
+    """Tables whose rows grow with the members: the member table and every table with a foreign
+    key to one of them (to the member, a card, a purchase...), found from the models."""
+    models: list[type[Model]] = [
+        model for app_models in Tortoise.apps.values() for model in app_models.values()
+    ]
+    growing = {Member._meta.db_table}
+    changed = True
+    while changed:
+        changed = False
+        for model in models:
+            table = model._meta.db_table
+            if table in growing:
+                continue
+            targets = {
+                model._meta.fields_map[name].related_model._meta.db_table  # type: ignore[attr-defined]
+                for name in model._meta.fk_fields | model._meta.o2o_fields
+            }
+            if targets & growing:
+                growing.add(table)
+                changed = True
+    return growing - CATALOGUE
+
+
+def named_type(node: TypeNode) -> str:
+    while isinstance(node, NonNullTypeNode | ListTypeNode):
+        node = node.type
+    assert isinstance(node, NamedTypeNode)
+    return node.name.value
+
+
+def fragment_types(operation: OperationDefinitionNode) -> list[str]:
+    found: list[str] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, InlineFragmentNode) and node.type_condition is not None:
+            found.append(node.type_condition.name.value)
+        selection_set = getattr(node, "selection_set", None)
+        for child in selection_set.selections if selection_set else ():
+            walk(child)
+
+    walk(operation)
+    return found
+
+
+def snake_case(name: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+
+
+async def sample_id(db: asyncpg.Connection, type_name: str) -> str | None:
+    """A global id of a row of that type, the signed-in member's when the table names members."""
+    table = TABLE_OF_TYPE.get(type_name, snake_case(type_name))
+    columns = {
+        row["column_name"]
+        for row in await db.fetch(
+            "SELECT column_name FROM information_schema.columns WHERE table_name = $1", table
+        )
+    }
+    if "id" not in columns:
+        return None
+    if "member_id" in columns:
+        pk = await db.fetchval(
+            f'SELECT min(id) FROM "{table}" WHERE member_id = $1',
+            SIGNED_IN,
+        )
+    else:
+        pk = await db.fetchval(f'SELECT min(id) FROM "{table}"')
+    return to_global_id(type_name, pk) if pk is not None else None
+
+
+async def value_for(
+    db: asyncpg.Connection, operation: OperationDefinitionNode, variable: VariableDefinitionNode
+) -> Any:
+    """A value for one variable, from its name and type; None when there is no rule for it."""
+    name = variable.variable.name.value
+    type_name = named_type(variable.type)
+    if name == "email":
+        return member_email(SIGNED_IN)
+    if name == "password":
+        return PASSWORD
+    if type_name == "ID":
+        if name.endswith("Id"):
+            candidates = [name.removesuffix("Id")[:1].upper() + name.removesuffix("Id")[1:]]
+        else:
+            candidates = fragment_types(operation)
+        for candidate in candidates:
+            global_id = await sample_id(db, candidate)
+            if global_id is not None:
+                return global_id
+    return None
+
+
+async def variable_sets(db: asyncpg.Connection, body: str) -> list[dict[str, Any]]:
+    """The required variables alone, then with every optional one this test can fill."""
+    operation = next(d for d in parse(body).definitions if isinstance(d, OperationDefinitionNode))
+    required: dict[str, Any] = {}
+    optional: dict[str, Any] = {}
+    for variable in operation.variable_definitions or ():
+        name = variable.variable.name.value
+        value = await value_for(db, operation, variable)
+        needed = isinstance(variable.type, NonNullTypeNode) and variable.default_value is None
+        if needed:
+            assert value is not None, (
+                f"{operation.name.value if operation.name else body}: no value for ${name}; "
+                "teach tests/db/test_indexes.py's value_for"
+            )
+            required[name] = value
+        elif value is not None:
+            optional[name] = value
+    return [required, {**required, **optional}] if optional else [required]
+
+
+def end_cursors(data: Any) -> Iterator[str]:
+    """Every `pageInfo.endCursor` of a response, to ask for the page after it."""
+    if isinstance(data, dict):
+        page_info = data.get("pageInfo")
+        if isinstance(page_info, dict) and isinstance(page_info.get("endCursor"), str):
+            yield page_info["endCursor"]
+        for value in data.values():
+            yield from end_cursors(value)
+    elif isinstance(data, list):
+        for value in data:
+            yield from end_cursors(value)
+
+
+def sequential_scans(plan: Any) -> Iterator[str]:
+    if isinstance(plan, dict):
+        if plan.get("Node Type") == "Seq Scan":
+            yield plan["Relation Name"]
+        for value in plan.values():
+            yield from sequential_scans(value)
+    elif isinstance(plan, list):
+        for value in plan:
+            yield from sequential_scans(value)
+
+
+async def explain(db: asyncpg.Connection, log: StatementLog) -> list[tuple[str, list[str]]]:
+    """Each statement with the tables it reads by sequential scan."""
+    plans = []
+    for sql, parameters in zip(log.statements, log.parameters, strict=True):
+        if not sql.lstrip().upper().startswith(("SELECT", "WITH", "INSERT", "UPDATE", "DELETE")):
+            continue
+        raw = await db.fetchval(f"EXPLAIN (FORMAT JSON) {sql}", *(parameters or ()))
+        plans.append((sql, list(sequential_scans(json.loads(raw)))))
+    return plans
+
+
+SECRET = secrets.token_urlsafe(8)
+
+
+@pytest.fixture
+async def seeded(app, settings, database_url: str) -> str:
+    """The test database filled by the bench's seed; returns an asyncpg DSN to it."""
+    del app  # migrated, and emptied again after the test
+    dsn = database_url.replace("postgres://", "postgresql://", 1)
+    await seed(dsn, members=MEMBERS, offers=OFFERS, secret=SECRET, settings=settings)
+    return dsn
+
+
+def manifest_operations() -> list[tuple[str, str]]:
+    """(name, document) of every operation the clients ship."""
+    manifest = json.loads((REPOSITORY / "clients" / "manifest.json").read_text())
+    return sorted((operation["name"], operation["body"]) for operation in manifest["operations"])
+
+
+async def test_no_client_operation_reads_a_table_that_grows_with_members_sequentially(
+    client, seeded: str
+):
+    """Each statement of each manifest operation (and of the page after each page it shows) and
+    of the store API's writes is planned without a sequential scan of a table that grows with the
+    members."""
+    growing = member_tables()
+    headers = {
+        "Authorization": f"Bearer {member_token(SIGNED_IN, SECRET)}",
+        "Origin": "http://web.example",
+    }
+    db = await asyncpg.connect(seeded)
+    problems: list[str] = []
+    explained = 0
+
+    async def check(name: str, log: StatementLog) -> None:
+        nonlocal explained
+        for sql, scans in await explain(db, log):
+            explained += 1
+            if bad := sorted(set(scans) & growing):
+                problems.append(f"{name}: seq scan of {bad} in\n  {sql}")
+
+    try:
+        for name, body in manifest_operations():
+            pending = await variable_sets(db, body)
+            while pending:
+                variables = pending.pop()
+                with count_statements() as log:
+                    response = await client.post(
+                        "/graphql", json={"query": body, "variables": variables}, headers=headers
+                    )
+                answer = response.json()
+                assert "errors" not in answer, (name, answer)
+                if "after" in variable_names(body) and "after" not in variables:
+                    pending += [{**variables, "after": c} for c in end_cursors(answer["data"])]
+                await check(f"{name} {variables}", log)
+        number = await db.fetchval("SELECT min(number) FROM card WHERE member_id = $1", SIGNED_IN)
+        for path, sent in STORE_CALLS:
+            with count_statements() as log:
+                response = await client.post(
+                    f"/internal/v1/{path}",
+                    json={key: number if value is CARD else value for key, value in sent.items()},
+                    headers={"X-Api-Key": INTERNAL_API_KEY},
+                )
+            assert response.status_code == 201, response.text
+            await check(f"POST /internal/v1/{path}", log)
+    finally:
+        await db.close()
+
+    assert explained >= len(manifest_operations()), "the operations issued no statements"
+    assert problems == [], "\n".join(problems)
+
+
+CARD = object()  # the signed-in member's card number
+STORE_CALLS: list[tuple[str, dict[str, Any]]] = [
+    ("cards", {}),
+    (
+        "purchases",
+        {
+            "receiptId": "explain-1",
+            "cardNumber": CARD,
+            "storeId": "store-1",
+            "total": "1234.50",
+            "pointsToRedeem": 10,
+        },
+    ),
+]
+
+
+def variable_names(body: str) -> set[str]:
+    operation = next(d for d in parse(body).definitions if isinstance(d, OperationDefinitionNode))
+    return {v.variable.name.value for v in operation.variable_definitions or ()}
