@@ -14,6 +14,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
+import asyncpg
 import httpx
 from tortoise.backends.base.client import BaseDBAsyncClient
 
@@ -110,3 +111,37 @@ async def gql_with_statements(
     with count_statements() as log:
         body = await gql(client, query, variables, token=token)
     return body, log
+
+
+@contextmanager
+def count_round_trips() -> Iterator[list[str]]:
+    """Record every message asyncpg sends PostgreSQL and waits for inside the `with` block:
+    statements, BEGIN/COMMIT and the pool's reset queries (a prepared statement's first Parse is
+    not counted: asyncpg caches it per connection)."""
+    sent: list[str] = []
+    original_execute = asyncpg.Connection.execute
+    original_execute_rows = asyncpg.Connection._execute
+    original_executemany = asyncpg.Connection._executemany
+
+    async def execute(self: asyncpg.Connection, query: str, *args: Any, **kwargs: Any) -> Any:
+        if not args:  # with arguments it goes through _execute, counted there
+            sent.append(query)
+        return await original_execute(self, query, *args, **kwargs)
+
+    async def execute_rows(self: asyncpg.Connection, query: str, *args: Any, **kwargs: Any) -> Any:
+        sent.append(query)
+        return await original_execute_rows(self, query, *args, **kwargs)
+
+    async def executemany(self: asyncpg.Connection, query: str, *args: Any, **kwargs: Any) -> Any:
+        sent.append(query)
+        return await original_executemany(self, query, *args, **kwargs)
+
+    asyncpg.Connection.execute = execute  # type: ignore[method-assign]
+    asyncpg.Connection._execute = execute_rows  # type: ignore[method-assign]
+    asyncpg.Connection._executemany = executemany  # type: ignore[method-assign]
+    try:
+        yield sent
+    finally:
+        asyncpg.Connection.execute = original_execute  # type: ignore[method-assign]
+        asyncpg.Connection._execute = original_execute_rows  # type: ignore[method-assign]
+        asyncpg.Connection._executemany = original_executemany  # type: ignore[method-assign]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from tortoise import Tortoise, connections
+from tortoise.backends.base.config_generator import expand_db_url
 from tortoise.migrations.api import migrate as tortoise_migrate
 from tortoise.migrations.executor import MigrationExecutor
 
@@ -21,11 +22,15 @@ MODEL_MODULES = [
 def tortoise_config(settings: Settings) -> dict[str, Any]:
     """The Tortoise config for these settings: one app, our migrations, UTC-aware times."""
     url = settings.database_url
-    if url.startswith(("postgres://", "postgresql://")) and "maxsize" not in url:
-        separator = "&" if "?" in url else "?"
-        url = f"{url}{separator}maxsize={settings.database_pool_max}"
+    connection: str | dict[str, Any] = url
+    if url.startswith(("postgres://", "postgresql://")):
+        if "maxsize" not in url:
+            separator = "&" if "?" in url else "?"
+            url = f"{url}{separator}maxsize={settings.database_pool_max}"
+        # Tortoise's asyncpg client on connections released without a reset (bff/db/postgres.py)
+        connection = {**expand_db_url(url), "engine": "bff.db.postgres"}
     return {
-        "connections": {"default": url},
+        "connections": {"default": connection},
         "apps": {
             "bff": {
                 "models": MODEL_MODULES,
