@@ -11,6 +11,7 @@ from __future__ import annotations
 from functools import cached_property
 from typing import TYPE_CHECKING
 
+import orjson
 from cross_web import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
@@ -179,8 +180,17 @@ class GraphQLView(GraphQL[Context, None]):
             # The spec: a mutation over GET is 405, and says where to send it instead.
             status, headers = 405, {"Allow": "POST"}
         media_type = negotiate_media_type(request.headers.get("accept", ""))
-        body = self.encode_json({"errors": [{"message": error.reason}]})
+        body = self.encode_body({"errors": [{"message": error.reason}]})
         return Response(body, status_code=status, headers=headers, media_type=media_type)
+
+    def encode_body(self, data: object) -> str | bytes:
+        """An HTTP response body: orjson (UTF-8 bytes, no escapes), several times faster than
+        json.dumps; json.dumps for what only it accepts (integers over 64 bits). Websocket
+        messages keep `encode_json`: graphql-ws wants text frames, and bytes go out binary."""
+        try:
+            return orjson.dumps(data)
+        except orjson.JSONEncodeError:
+            return self.encode_json(data)
 
     async def get_sub_response(self, request: Request | WebSocket) -> Response:
         sub_response = await super().get_sub_response(request)
@@ -203,7 +213,7 @@ class GraphQLView(GraphQL[Context, None]):
                 ):
                     status = 400
         response = Response(
-            self.encode_json(response_data),
+            self.encode_body(response_data),
             status_code=sub_response.status_code or status,
             media_type=sub_response.media_type or JSON,
         )
