@@ -68,31 +68,36 @@ class Where:
     def __and__(self, other: Where) -> Where:
         return Where((*self.terms, *other.terms))
 
-    def q(self) -> Q:
+    def q(self, relation: str = "") -> Q:
+        """The ORM's reading; `relation` ("member__") reads the columns of a related model."""
         lookups: list[dict[str, object]] = [
-            {f"{column}__isnull": True} if op == IS_NULL else {f"{column}{_LOOKUPS[op]}": value}
+            {f"{relation}{column}__isnull": True}
+            if op == IS_NULL
+            else {f"{relation}{column}{_LOOKUPS[op]}": value}
             for column, op, value in self.terms
         ]
         return Q(*(Q(**lookup) for lookup in lookups))  # type: ignore[arg-type]
 
-    def sql(self, model: type[Model], parameters: Parameters) -> str:
-        """The condition on `model`'s table, its values converted as the model stores them."""
+    def sql(self, model: type[Model], parameters: Parameters, alias: str = "") -> str:
+        """The condition on `model`'s table (named `alias` in the statement, if given), its
+        values converted as the model stores them."""
         meta = model._meta  # noqa: SLF001 (Tortoise metadata)
+        table = f'"{alias}".' if alias else ""
         parts = []
         for column, op, value in self.terms:
             if column not in meta.fields_db_projection_reverse:
                 raise ValueError(f"{meta.db_table} has no column {column}")
             field = meta.fields_map[meta.fields_db_projection_reverse[column]]
             if op == IS_NULL:
-                parts.append(f'"{column}" IS NULL')
+                parts.append(f'{table}"{column}" IS NULL')
             elif op == "IN":
                 if not isinstance(value, tuple):
                     raise ValueError(f"IN needs a tuple of values for {column} (see Where.of)")
                 marks = [parameters.mark(field.to_db_value(v, model)) for v in value]
-                parts.append(f'"{column}" IN ({", ".join(marks)})' if marks else "1 = 0")
+                parts.append(f'{table}"{column}" IN ({", ".join(marks)})' if marks else "1 = 0")
             else:
                 mark = parameters.mark(field.to_db_value(value, model))
-                parts.append(f'"{column}" {op} {mark}')
+                parts.append(f'{table}"{column}" {op} {mark}')
         return " AND ".join(parts) or "1 = 1"
 
 

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from tortoise import connections
+
 from bff.identity.models import Member, Session
 from bff.identity.passwords import hash_password
 from tests.conftest import make_settings
 from tests.factories import create_member
 from tests.graphql_client import gql
 from tests.identity.conftest import PASSWORD, login
+from tests.sql_counter import gql_with_statements
 
 ME = "query { me { email } }"
 LOGOUT = "mutation { logout { ok userErrors { code } } }"
@@ -117,6 +120,37 @@ async def test_an_idle_session_ends(client, member, settings):
     body = await gql(client, ME, token=token)
 
     assert body["data"]["me"] is None
+
+
+async def test_a_request_after_a_minute_marks_the_session_seen_in_its_one_lookup_statement(
+    client, member
+):
+    """last_seen_at moves to the request's time once a minute; on PostgreSQL the lookup and the
+    update are one statement (SQLite, without data-modifying CTEs, sends the update after it)."""
+    token = (await login(client, member.email))["token"]
+    minutes_ago = datetime.now(UTC) - timedelta(minutes=5)
+    await Session.filter(member_id=member.id).update(last_seen_at=minutes_ago)
+
+    body, log = await gql_with_statements(client, ME, token=token)
+
+    assert body["data"]["me"] == {"email": member.email}
+    seen = (await Session.get(member_id=member.id)).last_seen_at
+    assert datetime.now(UTC) - seen < timedelta(minutes=1)
+    postgres = connections.get("default").capabilities.dialect == "postgres"
+    assert log.count == (1 if postgres else 2)
+
+
+async def test_a_request_within_the_minute_leaves_last_seen_as_it_was(client, member):
+    """The lookup writes nothing while the session was seen less than a minute ago."""
+    token = (await login(client, member.email))["token"]
+    recently = datetime.now(UTC) - timedelta(seconds=20)
+    await Session.filter(member_id=member.id).update(last_seen_at=recently)
+
+    body, log = await gql_with_statements(client, ME, token=token)
+
+    assert body["data"]["me"] == {"email": member.email}
+    assert (await Session.get(member_id=member.id)).last_seen_at == recently
+    assert log.count == 1
 
 
 async def test_a_session_ends_at_its_absolute_lifetime_even_when_used(client, member, settings):
