@@ -5,11 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from tortoise.expressions import Q, Subquery
+from tortoise.expressions import Subquery
 from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
-from bff.db.paging import keyset_page
+from bff.db.paging import cursor_position, keyset_page, past
+from bff.db.sql import IS_NULL, AnyOf, Where, select_where
 from bff.errors import DomainError, ErrorCode
 from bff.identity.models import Member, ProgramStatus
 from bff.offers.models import Offer, OfferActivation, OfferKind
@@ -43,22 +44,31 @@ class OfferFilter:
     activated: bool | None = None
 
 
-def visible_offers(*, viewer: Viewer, now: datetime, public_only: bool = False) -> QuerySet[Offer]:
-    """Offers inside their window that `viewer` may see: public ones, exclusive ones while
-    enrolled, and those targeted at the viewer (exclusive targeted ones also need enrolment);
-    an offer with a minimum tier only for members holding it or a higher one."""
-    window = Offer.filter(valid_from__lte=now, valid_until__gt=now)
-    public = Q(exclusive=False, member_id__isnull=True)
+def visibility(
+    *, viewer: Viewer, now: datetime, public_only: bool = False
+) -> tuple[Where | AnyOf, ...]:
+    """The conditions an offer `viewer` may see meets: inside its window, and public, exclusive
+    while enrolled, or targeted at the viewer (exclusive targeted ones also need enrolment); an
+    offer with a minimum tier only for members holding it or a higher one. Read as a queryset by
+    `visible_offers`, as SQL by `offers_page`."""
+    window = Where.of("valid_from", "<=", now) & Where.of("valid_until", ">", now)
+    untiered = Where.of("minimum_tier", IS_NULL)
     if viewer.member_id is None or public_only:
-        return window.filter(public, minimum_tier__isnull=True)
-    audience = window.filter(Q(member_id__isnull=True) | Q(member_id=viewer.member_id))
-    if viewer.tiers:
-        audience = audience.filter(
-            Q(minimum_tier__isnull=True) | Q(minimum_tier__in=sorted(viewer.tiers))
-        )
-    else:
-        audience = audience.filter(minimum_tier__isnull=True)
-    return audience if viewer.enrolled else audience.filter(exclusive=False)
+        public = Where.of("exclusive", "=", value=False) & Where.of("member_id", IS_NULL)
+        return (window & public & untiered,)
+    if not viewer.enrolled:
+        window &= Where.of("exclusive", "=", value=False)
+    audience = AnyOf((Where.of("member_id", IS_NULL), Where.of("member_id", "=", viewer.member_id)))
+    if not viewer.tiers:
+        return (window & untiered, audience)
+    tiers = AnyOf((untiered, Where.of("minimum_tier", "IN", sorted(viewer.tiers))))
+    return (window, audience, tiers)
+
+
+def visible_offers(*, viewer: Viewer, now: datetime, public_only: bool = False) -> QuerySet[Offer]:
+    """The offers `viewer` may see now (`visibility`), as a queryset."""
+    conditions = visibility(viewer=viewer, now=now, public_only=public_only)
+    return Offer.filter(*(condition.q() for condition in conditions))
 
 
 def _narrowed(queryset: QuerySet[Offer], *, viewer: Viewer, narrow: OfferFilter) -> QuerySet[Offer]:
@@ -83,13 +93,23 @@ async def offers_page(
     public_only: bool = False,
     narrow: OfferFilter | None = None,
 ) -> list[Offer]:
-    """Soonest-ending first, keyset by (validUntil, id)."""
-    queryset = visible_offers(viewer=viewer, now=now, public_only=public_only)
-    if narrow is not None:
-        queryset = _narrowed(queryset, viewer=viewer, narrow=narrow)
-    return await keyset_page(
-        queryset, field="valid_until", after=after, first=first, descending=False
-    )
+    """Soonest-ending first, keyset by (validUntil, id): `first + 1` rows (the extra one only
+    says whether there is a next page). Without a narrowing filter (the screens' case) one
+    hand-written statement; with one, the queryset."""
+    if narrow is not None and (narrow.kind is not None or narrow.activated is not None):
+        queryset = _narrowed(
+            visible_offers(viewer=viewer, now=now, public_only=public_only),
+            viewer=viewer,
+            narrow=narrow,
+        )
+        return await keyset_page(
+            queryset, field="valid_until", after=after, first=first, descending=False
+        )
+    order_by = (("valid_until", False), ("id", False))
+    conditions = visibility(viewer=viewer, now=now, public_only=public_only)
+    if after is not None:
+        conditions = (*conditions, past(cursor_position(after), order_by))
+    return await select_where(Offer, conditions=conditions, order_by=order_by, limit=first + 1)
 
 
 async def create_offer(
@@ -160,10 +180,15 @@ async def activate_offer(
 
 
 async def activated_offer_ids(*, member_id: int, offer_ids: list[int]) -> set[int]:
-    rows: list[int] = await OfferActivation.filter(
-        member_id=member_id, offer_id__in=offer_ids, lapsed_at__isnull=True
-    ).values_list("offer_id", flat=True)  # type: ignore[assignment]
-    return set(rows)
+    """Which of the offers the member has a live activation of (one hand-written statement)."""
+    if not offer_ids:
+        return set()
+    live = (
+        Where.of("member_id", "=", member_id)
+        & Where.of("offer_id", "IN", offer_ids)
+        & Where.of("lapsed_at", IS_NULL)
+    )
+    return {row.offer_id for row in await select_where(OfferActivation, conditions=(live,))}
 
 
 async def activated_offers(*, member: Member, now: datetime) -> list[Offer]:
