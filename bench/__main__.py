@@ -190,7 +190,7 @@ async def count_per_request(
     settings: Settings, token: str
 ) -> dict[str, dict[str, tuple[int, int]]]:
     """(statements, round trips) of one steady-state request per variant and workload, in
-    process. The floor's statements are its round trips (asyncpg, no ORM)."""
+    process (the floor's statements: its round trips but asyncpg's reset on release)."""
     from asgi_lifespan import LifespanManager  # noqa: PLC0415
 
     from bench.floor import build_floor_app  # noqa: PLC0415
@@ -216,7 +216,9 @@ async def count_per_request(
                     with count_statements() as log, count_round_trips() as trips:
                         response = await client.post("/graphql", content=body, headers=headers)
                     assert "errors" not in response.json(), response.text
-                    statements = len(trips) if kind == "floor" else log.count
+                    # The floor's statements are its round trips but the pool's reset query.
+                    resets = sum("RESET ALL" in sent for sent in trips)
+                    statements = len(trips) - resets if kind == "floor" else log.count
                     counts[kind][workload] = (statements, len(trips))
     switch_loaders(batching=True)
     return counts
@@ -352,6 +354,7 @@ def main() -> int:  # noqa: C901, PLR0912, PLR0915 (one linear script)
                             connections=connections,
                             tokens=token_file,
                         )
+                        settle(pid)
                     app_before = cpu_seconds(pid)
                     db_before = database_cpu(args.admin_url, args.database)
                     raw = wrk(
@@ -373,8 +376,8 @@ def main() -> int:  # noqa: C901, PLR0912, PLR0915 (one linear script)
                     )
                     measure.p50_ms.append(raw["p50_ms"])
                     measure.p99_ms.append(raw["p99_ms"])
-                    if login:
-                        settle(pid)  # the hashes wrk left queued, before the next variant runs
+                    # The requests wrk left in flight finish before the next variant runs.
+                    settle(pid)
                     print(
                         f"  round {round_number + 1} {workload:13} {kind:8} "
                         f"{raw['requests'] / raw['seconds']:7.1f} req/s",
