@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import re
 import secrets
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import asyncpg
@@ -47,6 +47,17 @@ SIGNED_IN = 17  # a seeded member (ids 1..MEMBERS); any would do
 # Tables that do not grow with the members although they name one: the offer catalogue (a few
 # targeted offers name their member; the catalogue grows with marketing's campaigns).
 CATALOGUE = {"offer"}
+# The tables the screens read that the seed fills: all of them must be judged.
+SEEDED = {
+    "member",
+    "card",
+    "session",
+    "purchase",
+    "points_entry",
+    "points_lot",
+    "offer_activation",
+    "preferences",
+}
 # Schema type -> table, where a type is not named after its table.
 TABLE_OF_TYPE = {"Transaction": "purchase"}
 
@@ -73,6 +84,14 @@ def member_tables() -> set[str]:
                 growing.add(table)
                 changed = True
     return growing - CATALOGUE
+
+
+async def filled(db: asyncpg.Connection, tables: set[str]) -> set[str]:
+    """The tables holding at least a row per member. The planner reads an empty or nearly empty
+    table sequentially whatever its indexes, so only these can be judged: a new table is judged
+    once bench/seed.py fills it."""
+    counts = {table: await db.fetchval(f'SELECT count(*) FROM "{table}"') for table in tables}
+    return {table for table, count in counts.items() if count >= MEMBERS}
 
 
 def named_type(node: TypeNode) -> str:
@@ -202,12 +221,16 @@ SECRET = secrets.token_urlsafe(8)
 
 
 @pytest.fixture
-async def seeded(app, settings, database_url: str) -> str:
-    """The test database filled by the bench's seed; returns an asyncpg DSN to it."""
+async def seeded(app, settings, database_url: str) -> AsyncIterator[asyncpg.Connection]:
+    """The test database filled by the bench's seed, and a connection to it."""
     del app  # migrated, and emptied again after the test
     dsn = database_url.replace("postgres://", "postgresql://", 1)
     await seed(dsn, members=MEMBERS, offers=OFFERS, secret=SECRET, settings=settings)
-    return dsn
+    db = await asyncpg.connect(dsn)
+    try:
+        yield db
+    finally:
+        await db.close()
 
 
 def manifest_operations() -> list[tuple[str, str]]:
@@ -217,17 +240,18 @@ def manifest_operations() -> list[tuple[str, str]]:
 
 
 async def test_no_client_operation_reads_a_table_that_grows_with_members_sequentially(
-    client, seeded: str
+    client, seeded: asyncpg.Connection
 ):
     """Each statement of each manifest operation (and of the page after each page it shows) and
     of the store API's writes is planned without a sequential scan of a table that grows with the
     members."""
-    growing = member_tables()
+    db = seeded
+    growing = await filled(db, member_tables())
+    assert growing >= SEEDED, f"the seed left {sorted(SEEDED - growing)} nearly empty"
     headers = {
         "Authorization": f"Bearer {member_token(SIGNED_IN, SECRET)}",
         "Origin": "http://web.example",
     }
-    db = await asyncpg.connect(seeded)
     problems: list[str] = []
     explained = 0
 
@@ -238,32 +262,29 @@ async def test_no_client_operation_reads_a_table_that_grows_with_members_sequent
             if bad := sorted(set(scans) & growing):
                 problems.append(f"{name}: seq scan of {bad} in\n  {sql}")
 
-    try:
-        for name, body in manifest_operations():
-            pending = await variable_sets(db, body)
-            while pending:
-                variables = pending.pop()
-                with count_statements() as log:
-                    response = await client.post(
-                        "/graphql", json={"query": body, "variables": variables}, headers=headers
-                    )
-                answer = response.json()
-                assert "errors" not in answer, (name, answer)
-                if "after" in variable_names(body) and "after" not in variables:
-                    pending += [{**variables, "after": c} for c in end_cursors(answer["data"])]
-                await check(f"{name} {variables}", log)
-        number = await db.fetchval("SELECT min(number) FROM card WHERE member_id = $1", SIGNED_IN)
-        for path, sent in STORE_CALLS:
+    for name, body in manifest_operations():
+        pending = await variable_sets(db, body)
+        while pending:
+            variables = pending.pop()
             with count_statements() as log:
                 response = await client.post(
-                    f"/internal/v1/{path}",
-                    json={key: number if value is CARD else value for key, value in sent.items()},
-                    headers={"X-Api-Key": INTERNAL_API_KEY},
+                    "/graphql", json={"query": body, "variables": variables}, headers=headers
                 )
-            assert response.status_code == 201, response.text
-            await check(f"POST /internal/v1/{path}", log)
-    finally:
-        await db.close()
+            answer = response.json()
+            assert "errors" not in answer, (name, answer)
+            if "after" in variable_names(body) and "after" not in variables:
+                pending += [{**variables, "after": c} for c in end_cursors(answer["data"])]
+            await check(f"{name} {variables}", log)
+    number = await db.fetchval("SELECT min(number) FROM card WHERE member_id = $1", SIGNED_IN)
+    for path, sent in STORE_CALLS:
+        with count_statements() as log:
+            response = await client.post(
+                f"/internal/v1/{path}",
+                json={key: number if value is CARD else value for key, value in sent.items()},
+                headers={"X-Api-Key": INTERNAL_API_KEY},
+            )
+        assert response.status_code == 201, response.text
+        await check(f"POST /internal/v1/{path}", log)
 
     assert explained >= len(manifest_operations()), "the operations issued no statements"
     assert problems == [], "\n".join(problems)
