@@ -234,9 +234,14 @@ async def seeded(app, settings, database_url: str) -> AsyncIterator[asyncpg.Conn
 
 
 def manifest_operations() -> list[tuple[str, str]]:
-    """(name, document) of every operation the clients ship."""
+    """(name, document) of every query and mutation the clients ship (subscriptions run over
+    websockets, not checked here)."""
     manifest = json.loads((REPOSITORY / "clients" / "manifest.json").read_text())
-    return sorted((operation["name"], operation["body"]) for operation in manifest["operations"])
+    return sorted(
+        (operation["name"], operation["body"])
+        for operation in manifest["operations"]
+        if operation["type"] != "subscription"
+    )
 
 
 async def test_no_client_operation_reads_a_table_that_grows_with_members_sequentially(
@@ -275,7 +280,10 @@ async def test_no_client_operation_reads_a_table_that_grows_with_members_sequent
             if "after" in variable_names(body) and "after" not in variables:
                 pending += [{**variables, "after": c} for c in end_cursors(answer["data"])]
             await check(f"{name} {variables}", log)
-    number = await db.fetchval("SELECT min(number) FROM card WHERE member_id = $1", SIGNED_IN)
+    # an active card (a client mutation above may have deactivated one)
+    number = await db.fetchval(
+        "SELECT min(number) FROM card WHERE member_id = $1 AND status = 'ACTIVE'", SIGNED_IN
+    )
     for path, sent in STORE_CALLS:
         with count_statements() as log:
             response = await client.post(
