@@ -39,7 +39,7 @@ from bff.settings import Settings
 ROOT = Path(__file__).resolve().parent.parent
 CLIENTS = ROOT / "clients"
 WORKLOADS = {
-    "web-dashboard": ("WebDashboard", CLIENTS / "web" / "dashboard.graphql"),
+    "web-dashboard": ("WebDashboard", CLIENTS / "web" / "operations" / "dashboard.graphql"),
     "mobile-home": ("MobileHome", CLIENTS / "mobile" / "home.graphql"),
     "login": ("MobileLogin", CLIENTS / "mobile" / "login.graphql"),
 }

@@ -24,7 +24,7 @@ from bff.db.connection import migrate
 from tests.conftest import POSTGRES_ADMIN_URL, make_settings
 from tests.test_client_operations import create_offers, member_with
 
-DASHBOARD = (Path(__file__).parent.parent / "clients/web/dashboard.graphql").read_text()
+DASHBOARD = (Path(__file__).parent.parent / "clients/web/operations/dashboard.graphql").read_text()
 
 
 PACKAGES = (
