@@ -6,7 +6,7 @@ from tortoise.migrations import operations as ops
 from tortoise.indexes import Index
 
 class Migration(migrations.Migration):
-    dependencies = [('bff', '0002_tiers')]
+    dependencies = [('bff', '0003_rewards')]
 
     initial = False
 
