@@ -522,3 +522,172 @@ async def test_a_member_follows_the_tiers_renames_blocks_and_gets_a_digital_card
     await portal.screen("22-program-russian")
     assert portal.csp_violations == []
     print(f"axe-core violations per screen: {json.dumps(AXE_RESULTS)}")  # noqa: T201
+
+
+async def test_a_member_redeems_a_reward_cancels_it_and_sees_a_coupon_used_live(portal):  # noqa: PLR0915 (one journey)
+    """The catalogue, a redeem retried after a lost answer giving one coupon, the wallet with the
+    code and its Code 128 barcode, a cancel giving the points back, a till burning a coupon while
+    the wallet turns it USED live, and the refusals in English and Russian."""
+    page = portal.page
+    await sign_up(portal, "rewards@example.com", "Roman")
+    card = await portal.till("cards", {})
+    await portal.go("cards")
+    await portal.fill("Card number (13 digits)", card["number"])
+    await portal.fill("Verification code", card["verificationCode"])
+    await page.get_by_role("button", name="Link a card").click()
+    await expect(page.get_by_test_id("card")).to_have_count(1)
+    earned = await portal.till(
+        "purchases",
+        {
+            "receiptId": "R-1",
+            "cardNumber": card["number"],
+            "storeId": "msk-03",
+            "total": "2000.00",
+            "occurredAt": (datetime.now(UTC) - timedelta(days=20)).isoformat(),
+        },
+    )
+    points = earned["pointsEarned"]
+    assert points >= 10
+    cost = points // 2
+    await portal.till(
+        "rewards",
+        {"title": "Coffee", "description": "Cup", "cost": cost, "stock": 5, "couponValidDays": 14},
+    )
+    await portal.till(
+        "rewards", {"title": "Cinema", "description": "Two seats", "cost": points + 1000}
+    )
+    await portal.till(
+        "rewards",
+        {"title": "Gold lounge", "description": "A visit", "cost": 1, "minimumTier": "GOLD"},
+    )
+
+    await portal.go("rewards")
+    await expect(page.get_by_test_id("rewards-balance")).to_have_text(str(points))
+    rewards = page.get_by_test_id("reward")
+    coffee = rewards.filter(has_text="Coffee")
+    await expect(coffee.get_by_test_id("reward-cost")).to_have_text(f"{cost} points")
+    await expect(coffee.get_by_test_id("reward-remaining")).to_have_text("5 left")
+    await expect(coffee).to_contain_text("coupon valid 14 days")
+    await expect(rewards.filter(has_text="Cinema")).to_contain_text("No stock limit")
+    await expect(
+        rewards.filter(has_text="Gold lounge").get_by_test_id("reward-minimum-tier")
+    ).to_have_text("Gold tier and above")
+    await page.get_by_label("Only what I can get now").check()
+    await expect(rewards.filter(has_text="Cinema")).to_have_count(0)
+    await expect(rewards.filter(has_text="Gold lounge")).to_have_count(0)
+    await expect(coffee).to_have_count(1)
+    await page.get_by_label("Only what I can get now").uncheck()
+
+    # Refusals are said plainly.
+    await page.get_by_role("button", name="Get Cinema").click()
+    await page.get_by_role("button", name="Confirm").click()
+    await expect(page.get_by_test_id("rewards-error")).to_have_text(
+        "You do not have enough points for this reward."
+    )
+    await page.get_by_role("button", name="Get Gold lounge").click()
+    await page.get_by_role("button", name="Confirm").click()
+    await expect(page.get_by_test_id("rewards-error")).to_contain_text(
+        "This reward is not available to you"
+    )
+
+    # The first answer is lost on the way back; confirming again retries with the same key.
+    lost: list[str] = []
+
+    async def lose_the_answer(route):
+        if "WebRedeemReward" in (route.request.post_data or "") and not lost:
+            response = await route.fetch()
+            lost.append(await response.text())
+            await route.abort()
+        else:
+            await route.continue_()
+
+    await page.route("**/graphql*", lose_the_answer)
+    await page.get_by_role("button", name="Get Coffee").click()
+    await expect(page.get_by_test_id("redeem-confirm")).to_contain_text(f"costs {cost} points")
+    await page.get_by_role("button", name="Confirm").click()
+    await expect(page.get_by_role("alert")).to_contain_text("The server cannot be reached")
+    assert len(lost) == 1
+    assert '"code"' in lost[0]  # the server did issue a coupon
+    await page.get_by_role("button", name="Confirm").click()
+    issued = page.get_by_test_id("new-coupon")
+    code = await page.get_by_test_id("new-coupon-code").inner_text()
+    assert f'"code":"{code}"' in lost[0].replace(" ", "")  # the same coupon, not a second one
+    await page.unroute("**/graphql*")
+    barcode = issued.get_by_role("img", name=f"Barcode of coupon {code}")
+    await expect(barcode).to_be_visible()
+    await expect(page.get_by_test_id("rewards-balance")).to_have_text(str(points - cost))
+    await expect(coffee.get_by_test_id("reward-remaining")).to_have_text("4 left")
+    await portal.screen("23-rewards-redeemed")
+
+    # The wallet: one coupon (the retry bought nothing more), its code and barcode.
+    await page.get_by_role("link", name="Open the wallet").click()
+    await expect(page.get_by_role("heading", name="Wallet")).to_be_visible()
+    coupons = page.get_by_test_id("coupon")
+    await expect(coupons).to_have_count(1)
+    await expect(coupons).to_contain_text(code)
+    await expect(coupons.get_by_test_id("coupon-status")).to_have_text("Active")
+    bars = (
+        await coupons.get_by_role("img", name=f"Barcode of coupon {code}")
+        .locator("rect[fill='#000']")
+        .evaluate_all(
+            "rs => rs.map(r => [Number(r.getAttribute('x')), Number(r.getAttribute('width'))])"
+        )
+    )
+    span = bars[-1][0] + bars[-1][1] - bars[0][0]
+    # Code 128: start, the code, the check symbol (11 modules, 3 bars each), stop (13 with its
+    # final 2-module bar); start B begins with a 2-module bar, the stop ends with one.
+    assert (len(bars), span) == (3 * (len(code) + 2) + 4, 11 * (len(code) + 2) + 13)
+    assert (bars[0][1], bars[-1][1]) == (2, 2)
+    await expect(page.get_by_test_id("wallet-balance")).to_have_text(str(points - cost))
+    await portal.screen("24-wallet-active-coupon")
+
+    # Cancel (after a confirmation): the points come back.
+    await page.get_by_role("button", name="Cancel coupon Coffee").click()
+    await expect(page.get_by_test_id("cancel-confirm")).to_contain_text(f"{cost} points come back")
+    await page.get_by_role("button", name="Yes, cancel").click()
+    await expect(coupons.get_by_test_id("coupon-status")).to_have_text("Cancelled")
+    await expect(page.get_by_test_id("wallet-balance")).to_have_text(str(points))
+
+    # Another coupon; a till burns it while the wallet is open: USED, live.
+    await portal.go("rewards")
+    await page.get_by_role("button", name="Get Coffee").click()
+    await page.get_by_role("button", name="Confirm").click()
+    second = await page.get_by_test_id("new-coupon-code").inner_text()
+    assert second != code
+    await portal.go("wallet")
+    await page.get_by_label("Show").select_option(label="Active")
+    await expect(coupons).to_have_count(1)
+    await page.get_by_label("Show").select_option(label="All coupons")
+    await expect(coupons).to_have_count(2)
+    await page.wait_for_timeout(500)  # the subscriptions are set up
+    used = await portal.till(
+        "purchases",
+        {
+            "receiptId": "R-2",
+            "cardNumber": card["number"],
+            "storeId": "msk-03",
+            "total": "100.00",
+            "couponCodes": [second],
+        },
+    )
+    assert [c["code"] for c in used["couponsUsed"]] == [second]
+    burned = coupons.filter(has_text=second)
+    await expect(burned.get_by_test_id("coupon-status")).to_have_text("Used")
+    await expect(burned.get_by_role("img")).to_have_count(0)
+    await page.get_by_label("Show").select_option(label="Used")
+    await expect(coupons).to_have_count(1)
+    await page.get_by_label("Show").select_option(label="All coupons")
+    await expect(coupons).to_have_count(2)
+    await portal.screen("25-wallet-used-live")
+
+    await page.get_by_label("Language").select_option("ru")
+    await expect(page.get_by_role("heading", name="Кошелёк")).to_be_visible()
+    await expect(burned.get_by_test_id("coupon-status")).to_have_text("Использован")
+    await portal.go("rewards")
+    await page.get_by_role("button", name="Получить Cinema").click()
+    await page.get_by_role("button", name="Подтвердить").click()
+    await expect(page.get_by_test_id("rewards-error")).to_have_text(
+        "Недостаточно баллов для этой награды."
+    )
+    await portal.screen("26-rewards-russian")
+    assert portal.csp_violations == []

@@ -47,7 +47,7 @@ export default function Wallet() {
     <Page title={t("wallet.title")}>
       <p className="card" aria-live="polite">
         {t("rewards.balance")}{" "}
-        <strong data-testid="wallet-balance">{live.data?.pointsBalanceChanged.available ?? "—"}</strong>
+        <strong data-testid="wallet-balance">{live.data?.pointsBalanceChanged.available ?? me?.points.available ?? "—"}</strong>
       </p>
       {problem === "network" ? (
         <NetworkError />
@@ -76,7 +76,7 @@ export default function Wallet() {
             <li key={node.id} className="card" data-testid="coupon" data-code={node.code}>
               <strong>{node.reward.title}</strong>
               <span className={node.status === "ACTIVE" ? "badge ok" : "badge"} data-testid="coupon-status">
-                {t(`wallet.status.${node.status}`)}
+                {t(`wallet.is.${node.status}`)}
               </span>
               <br />
               {t("wallet.code")} <span className="mono">{node.code}</span> ·{" "}
