@@ -691,3 +691,4 @@ async def test_a_member_redeems_a_reward_cancels_it_and_sees_a_coupon_used_live(
     )
     await portal.screen("26-rewards-russian")
     assert portal.csp_violations == []
+    print(f"axe-core violations per screen: {json.dumps(AXE_RESULTS)}")  # noqa: T201
