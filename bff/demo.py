@@ -12,7 +12,7 @@ from __future__ import annotations
 import random
 import secrets
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal
+from decimal import ROUND_DOWN, Decimal
 
 from bff import events
 from bff.db.connection import close_db, init_db
@@ -20,9 +20,10 @@ from bff.identity.models import Member
 from bff.identity.passwords import hash_password, password_problem
 from bff.loyalty.cards import attach_card, issue_card, set_card_status
 from bff.loyalty.ledger import PointsOwner, read_balance
-from bff.loyalty.models import Card, CardStatus
+from bff.loyalty.models import Card, CardStatus, Purchase
 from bff.loyalty.numbers import check_digit
 from bff.loyalty.purchases import PurchaseRequest, record_purchase
+from bff.loyalty.returns import ReturnRequest, record_return
 from bff.loyalty.rewards import publish_reward, redeem_reward
 from bff.loyalty.tiers import TierCode
 from bff.offers.models import Offer
@@ -150,6 +151,7 @@ async def _load(settings: Settings, *, password_hash: str, now: datetime) -> Non
                 settings=settings,
             )
         await _record_purchases(member, cards, settings=settings, now=now, rng=rng)
+        await _record_returns(settings=settings, now=now)
         await set_card_status(member_id=member.id, card_id=cards[2].id, status=CardStatus.INACTIVE)
         await _create_offers(member, now=now, rng=rng)
         await _create_rewards(member, settings=settings, now=now)
@@ -186,6 +188,25 @@ async def _record_purchases(
             ),
             settings=settings,
             now=occurred_at,
+        )
+
+
+async def _record_returns(*, settings: Settings, now: datetime) -> None:
+    """A third of the newest purchase (still in the return window) and the whole of an older
+    one came back, so the purchase history and the points history show returns."""
+    for return_id, receipt_id, share in (
+        ("DEMO-R-1", f"DEMO-{PURCHASES:05d}", Decimal(1) / 3),
+        ("DEMO-R-2", f"DEMO-{PURCHASES - 20:05d}", Decimal(1)),
+    ):
+        purchase = await Purchase.get(receipt_id=receipt_id)
+        await record_return(
+            request=ReturnRequest(
+                return_id=return_id,
+                receipt_id=receipt_id,
+                amount=(purchase.total * share).quantize(Decimal("0.01"), rounding=ROUND_DOWN),
+            ),
+            settings=settings,
+            now=now,
         )
 
 

@@ -14,11 +14,12 @@ from starlette.routing import Route
 from bff import metrics
 from bff.errors import DomainError, ErrorCode
 from bff.ids import to_global_id
-from bff.internal_api.schemas import CardBody, OfferBody, PurchaseBody, RewardBody
+from bff.internal_api.schemas import CardBody, OfferBody, PurchaseBody, ReturnBody, RewardBody
 from bff.json_text import JSONRefusedError, decode_json, json_problem
 from bff.loyalty.cards import issue_card, scan_card
 from bff.loyalty.numbers import normalize_number
 from bff.loyalty.purchases import PurchaseRequest, PurchaseResult, record_purchase
+from bff.loyalty.returns import ReturnRequest, record_return
 from bff.loyalty.rewards import card_benefits, publish_reward
 from bff.offers.services import create_offer
 from bff.settings import Settings
@@ -38,6 +39,9 @@ STATUS_OF_ERROR: dict[ErrorCode, int] = {
     ErrorCode.IDEMPOTENCY_CONFLICT: 409,
     ErrorCode.COUPON_NOT_FOUND: 404,
     ErrorCode.COUPON_NOT_ACTIVE: 409,
+    ErrorCode.OFFER_NOT_AVAILABLE: 409,
+    ErrorCode.RECEIPT_NOT_FOUND: 404,
+    ErrorCode.RETURN_EXCEEDS_PURCHASE: 422,
 }
 
 
@@ -171,6 +175,46 @@ def _answer(handler: Handler, settings: Settings, *, post_only: bool, method: st
     return endpoint
 
 
+def offers_answer(result: PurchaseResult) -> dict[str, Any]:
+    """The purchase answer's `offersApplied`: what the till applied, as it was then."""
+    return {
+        "offersApplied": [
+            {
+                "id": to_global_id("Offer", offer.offer_id),
+                "title": offer.title,
+                "discountPercent": offer.discount_percent,
+            }
+            for offer in result.offers_applied
+        ]
+    }
+
+
+def returns_endpoint(settings: Settings) -> Handler:
+    """POST /returns: goods brought back against a receipt (bff.loyalty.returns)."""
+
+    async def create_return(request: Request) -> JSONResponse:
+        body = await parse_body(request, ReturnBody)
+        result = await record_return(
+            request=ReturnRequest(
+                return_id=body.return_id,
+                receipt_id=body.receipt_id,
+                amount=body.amount,
+                occurred_at=body.occurred_at,
+            ),
+            settings=settings,
+        )
+        return JSONResponse(
+            {
+                "returnId": result.return_id,
+                "pointsReturned": result.points_returned,
+                "pointsShortfall": result.points_shortfall,
+            },
+            status_code=201 if result.created else 200,
+        )
+
+    return create_return
+
+
 def internal_api_routes(settings: Settings) -> list[Route]:
     """The routes to mount under /internal/v1."""
 
@@ -195,6 +239,7 @@ def internal_api_routes(settings: Settings) -> list[Route]:
                 occurred_at=body.occurred_at,
                 points_to_redeem=body.points_to_redeem,
                 coupon_codes=tuple(body.coupon_codes),
+                offer_ids=tuple(body.offer_ids),
             ),
             settings=settings,
         )
@@ -204,6 +249,7 @@ def internal_api_routes(settings: Settings) -> list[Route]:
                 "pointsEarned": result.points_earned,
                 "pointsRedeemed": result.points_redeemed,
                 **coupons_used(result),
+                **offers_answer(result),
             },
             status_code=201 if result.created else 200,
         )
@@ -219,6 +265,7 @@ def internal_api_routes(settings: Settings) -> list[Route]:
             exclusive=body.exclusive,
             member_email=body.member_email,
             minimum_tier=body.minimum_tier.value if body.minimum_tier else None,
+            single_use=body.single_use,
         )
         return JSONResponse({"id": to_global_id("Offer", offer.id)}, status_code=201)
 
@@ -297,6 +344,11 @@ def internal_api_routes(settings: Settings) -> list[Route]:
         Route(
             "/cards/{number}/benefits",
             guarded(benefits, settings, method="GET", name="benefits"),
+            methods=ANY_METHOD,
+        ),
+        Route(
+            "/returns",
+            guarded(returns_endpoint(settings), settings, name="returns"),
             methods=ANY_METHOD,
         ),
         Route("/{path:path}", guarded(not_found, settings, post_only=False), methods=ANY_METHOD),

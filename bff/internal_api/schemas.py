@@ -11,15 +11,16 @@ from pydantic import (
     AfterValidator,
     AwareDatetime,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     StrictBool,
     StrictInt,
     StrictStr,
-    field_validator,
 )
 from pydantic.alias_generators import to_camel
 
+from bff.ids import from_global_id
 from bff.loyalty.tiers import TierCode
 
 _PLAIN_DECIMAL = re.compile(r"[0-9]+(\.[0-9]+)?")
@@ -70,26 +71,61 @@ class CardBody(Body):
     verification_code: StrictStr | None = None
 
 
+def _exact_money(value: object) -> object:
+    # A binary float cannot carry money exactly: "1234.50" (or an integer) is required.
+    # pydantic turns only ValueError into a validation error, hence not TypeError.
+    # Python's Decimal also reads "1_000", "1e3" and " 12": not what a receipt prints.
+    if isinstance(value, float | bool) or (
+        isinstance(value, str) and not _PLAIN_DECIMAL.fullmatch(value)
+    ):
+        raise ValueError('send the amount as a decimal string, e.g. "1234.50"')
+    return value
+
+
+# Global ids are short (a type name and a BIGINT, base64): anything longer is not one.
+_ID_LENGTH = 64
+
+
+def _offer_pk(value: object) -> int:
+    decoded = from_global_id(value) if isinstance(value, str) and len(value) <= _ID_LENGTH else None
+    if decoded is None or decoded[0] != "Offer":
+        raise ValueError("not an offer id (the id that POST /internal/v1/offers answered)")
+    return decoded[1]
+
+
+def _each_once(values: list[int]) -> list[int]:
+    if len(set(values)) != len(values):
+        raise ValueError("name each offer once")
+    return values
+
+
+Money = Annotated[
+    Decimal, BeforeValidator(_exact_money), Field(gt=0, max_digits=14, decimal_places=2)
+]
+# An offer's global id as POST /internal/v1/offers answered it, read as the offer's key.
+OfferId = Annotated[int, BeforeValidator(_offer_pk)]
+# A till applies a handful of offers to one receipt; the cap bounds the work of one request.
+MAX_OFFERS_PER_PURCHASE = 20
+
+
 class PurchaseBody(Body):
     receipt_id: ShortText
     card_number: StrictStr
     store_id: ShortText
-    total: Annotated[Decimal, Field(gt=0, max_digits=14, decimal_places=2)]
+    total: Money
     occurred_at: UtcTime | None = None
     points_to_redeem: Annotated[StrictInt, Field(ge=0, le=MAX_POINTS)] = 0
     coupon_codes: Annotated[list[CouponCode], Field(max_length=20)] = []
+    offer_ids: Annotated[
+        list[OfferId], Field(max_length=MAX_OFFERS_PER_PURCHASE), AfterValidator(_each_once)
+    ] = []
 
-    @field_validator("total", mode="before")
-    @classmethod
-    def _exact_total(cls, value: object) -> object:
-        # A binary float cannot carry money exactly: "1234.50" (or an integer) is required.
-        # pydantic turns only ValueError into a validation error, hence not TypeError.
-        # Python's Decimal also reads "1_000", "1e3" and " 12": not what a receipt prints.
-        if isinstance(value, float | bool) or (
-            isinstance(value, str) and not _PLAIN_DECIMAL.fullmatch(value)
-        ):
-            raise ValueError('send the total as a decimal string, e.g. "1234.50"')
-        return value
+
+class ReturnBody(Body):
+    return_id: ShortText
+    receipt_id: ShortText
+    amount: Money
+    occurred_at: UtcTime | None = None
 
 
 class OfferBody(Body):
@@ -100,6 +136,7 @@ class OfferBody(Body):
     valid_until: UtcTime
     exclusive: StrictBool = False
     member_email: Email | None = None
+    single_use: StrictBool = True
     minimum_tier: TierCode | None = None
 
 

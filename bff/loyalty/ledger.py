@@ -115,6 +115,7 @@ class Balance:
     expired: int
     forfeited: int
     adjusted: int
+    returned: int
 
     @classmethod
     def of(
@@ -138,6 +139,7 @@ class Balance:
             expired=-sums.get(EntryKind.EXPIRE, 0),
             forfeited=-sums.get(EntryKind.FORFEIT, 0),
             adjusted=sums.get(EntryKind.ADJUST, 0),
+            returned=-sums.get(EntryKind.RETURN, 0),
         )
 
 
@@ -158,6 +160,20 @@ def _portions(remaining: Sequence[int], points: int) -> list[int]:
         taken.append(min(left, wanted))
         wanted -= taken[-1]
     return taken
+
+
+async def _take_from(lots: Sequence[PointsLot], points: int) -> int:
+    """Take up to `points` from `lots` in the order given; the points taken."""
+    emptied: list[int] = []
+    portions = _portions([lot.remaining for lot in lots], points)
+    for lot, taken in zip(lots, portions, strict=True):
+        if taken == lot.remaining:
+            emptied.append(lot.id)
+        elif taken:
+            await PointsLot.filter(id=lot.id).update(remaining=lot.remaining - taken)
+    if emptied:
+        await PointsLot.filter(id__in=emptied).update(remaining=0)
+    return sum(portions)
 
 
 async def expire_due(*, owner: PointsOwner, now: datetime) -> None:
@@ -261,6 +277,39 @@ async def refund(*, owner: PointsOwner, spent: PointsEntry, now: datetime) -> Po
         await PointsLot.filter(id=draw.lot_id).update(remaining=F("remaining") + draw.points)
     await expire_due(owner=owner, now=now)
     return entry
+
+
+async def take_back(
+    *,
+    owner: PointsOwner,
+    points: int,
+    purchase: Purchase,
+    card_id: int,
+    occurred_at: datetime,
+    now: datetime,
+) -> int:
+    """Take back up to `points` that a returned purchase earned: pending points first, then
+    available ones; in each, the purchase's own lot first, then the soonest-expiring. Never
+    below zero: answers the points taken (fewer when the owner has spent them) and writes a
+    RETURN entry for them. Call inside a transaction holding the owner's lock, after
+    `expire_due`."""
+    own_lot = await PointsLot.filter(earn_entry__purchase_id=purchase.id).first()
+    taken = 0
+    for bucket in (pending(now), available(now)):
+        lots = await owner.lots().filter(bucket.q()).order_by("expires_at", "id")
+        # A stable sort: the purchase's own lot first, the others still soonest-expiring first.
+        lots.sort(key=lambda lot: own_lot is None or lot.id != own_lot.id)
+        taken += await _take_from(lots, points - taken)
+    if taken:
+        await PointsEntry.create(
+            member_id=owner.member_id,
+            card_id=card_id,
+            kind=EntryKind.RETURN,
+            amount=-taken,
+            occurred_at=occurred_at,
+            purchase_id=purchase.id,
+        )
+    return taken
 
 
 async def earn(

@@ -3,8 +3,9 @@ points ledger with its earning lots."""
 
 from __future__ import annotations
 
+from decimal import Decimal
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from tortoise import fields
 from tortoise.models import Model
@@ -76,6 +77,7 @@ class EntryKind(StrEnum):
     ADJUST = "ADJUST"
     # Points given back when a coupon is cancelled before use.
     REFUND = "REFUND"
+    RETURN = "RETURN"
 
 
 class Purchase(Model):
@@ -100,6 +102,13 @@ class Purchase(Model):
     recorded_at = fields.DatetimeField()
     # A closed account's row: kept for accounting, never claimed by a later linker of the card.
     detached = fields.BooleanField(default=False, db_default=False)
+    # Sums of the returns against this receipt (see PurchaseReturn); tier spend deducts the first.
+    returned_total = fields.DecimalField(
+        max_digits=14, decimal_places=2, default=Decimal(0), db_default=Decimal(0)
+    )
+    points_returned = fields.IntField(default=0, db_default=0)
+    # The offers the till applied, as answered: [{"id", "title", "discountPercent"}]; null: none.
+    offers_applied: list[dict[str, Any]] | None = fields.JSONField(null=True)
 
     card_id: int
     member_id: int | None
@@ -107,6 +116,32 @@ class Purchase(Model):
     class Meta:
         table = "purchase"
         indexes = (("member_id", "occurred_at", "id"), ("card_id", "occurred_at", "id"))
+
+
+class PurchaseReturn(Model):
+    """Goods brought back against a receipt. `return_id` is the store's idempotency key.
+
+    `points_returned` were taken back from the owner's lots; `points_shortfall` is what the
+    return should also have taken but the owner had already spent (never clawed below zero)."""
+
+    id = fields.BigIntField(primary_key=True)
+    return_id = fields.CharField(max_length=64, unique=True)
+    # SHA-256 of the canonical request body: the same return id with another body is a conflict.
+    request_fingerprint = fields.CharField(max_length=64)
+    purchase: fields.ForeignKeyRelation[Purchase] = fields.ForeignKeyField(
+        "bff.Purchase", related_name="returns", on_delete=fields.RESTRICT
+    )
+    amount = fields.DecimalField(max_digits=14, decimal_places=2)
+    occurred_at = fields.DatetimeField()
+    points_returned = fields.IntField()
+    points_shortfall = fields.IntField()
+    recorded_at = fields.DatetimeField()
+
+    purchase_id: int
+
+    class Meta:
+        table = "purchase_return"
+        indexes = (("purchase_id", "id"),)
 
 
 class PointsEntry(Model):

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from tortoise.exceptions import IntegrityError
 
@@ -18,8 +18,10 @@ from bff import events
 from bff.db.paging import cursor_position
 from bff.db.windowed import first_rows_per_group
 from bff.errors import DomainError, ErrorCode
+from bff.identity.models import Member
 from bff.loyalty import ledger, rewards, tiers
 from bff.loyalty.models import Card, CardStatus, Purchase
+from bff.offers.services import use_offers
 from bff.settings import Settings
 
 
@@ -34,6 +36,7 @@ class PurchaseRequest:
     occurred_at: datetime | None = None
     points_to_redeem: int = 0
     coupon_codes: tuple[str, ...] = ()
+    offer_ids: tuple[int, ...] = ()
 
     def fingerprint(self) -> str:
         """SHA-256 of the canonical body: equal for the same receipt sent again."""
@@ -49,8 +52,37 @@ class PurchaseRequest:
         }
         if self.coupon_codes:  # absent before coupons: earlier receipts keep their fingerprint
             canonical["couponCodes"] = sorted(set(self.coupon_codes))
-        encoded = json.dumps(canonical, sort_keys=True, separators=(",", ":")).encode()
-        return hashlib.sha256(encoded).hexdigest()
+        # Only when present: receipts recorded before offers applied keep their fingerprint.
+        if self.offer_ids:
+            canonical["offerIds"] = list(self.offer_ids)
+        return body_fingerprint(canonical)
+
+
+def body_fingerprint(canonical: dict[str, object]) -> str:
+    """SHA-256 of a request's canonical body (keys sorted, no spaces): a retry of the same
+    request has the same one, so an idempotency key sent with another body is told apart."""
+    encoded = json.dumps(canonical, sort_keys=True, separators=(",", ":")).encode()
+    return hashlib.sha256(encoded).hexdigest()
+
+
+def occurrence(requested: datetime | None, *, now: datetime, settings: Settings) -> datetime:
+    """When a till event happened: as sent, or now; INVALID_INPUT when ahead of the clock by
+    more than `purchase_clock_skew`."""
+    occurred_at = requested or now
+    if occurred_at > now + settings.purchase_clock_skew:
+        raise DomainError(
+            ErrorCode.INVALID_INPUT, "occurredAt is in the future.", field="occurredAt"
+        )
+    return occurred_at
+
+
+@dataclass(frozen=True)
+class AppliedOffer:
+    """An offer the till applied to a purchase, as it was then."""
+
+    offer_id: int
+    title: str
+    discount_percent: int | None
 
 
 @dataclass(frozen=True)
@@ -60,6 +92,31 @@ class PurchaseResult:
     points_redeemed: int
     created: bool
     coupons_used: tuple[rewards.UsedCoupon, ...] = ()
+    offers_applied: tuple[AppliedOffer, ...] = ()
+
+    @classmethod
+    def of(
+        cls,
+        purchase: Purchase,
+        *,
+        created: bool,
+        coupons_used: tuple[rewards.UsedCoupon, ...] = (),
+    ) -> PurchaseResult:
+        return cls(
+            receipt_id=purchase.receipt_id,
+            points_earned=purchase.points_earned,
+            points_redeemed=purchase.points_redeemed,
+            created=created,
+            coupons_used=coupons_used,
+            offers_applied=tuple(
+                AppliedOffer(
+                    offer_id=applied["offerId"],
+                    title=applied["title"],
+                    discount_percent=applied["discountPercent"],
+                )
+                for applied in purchase.offers_applied or ()
+            ),
+        )
 
 
 async def record_purchase(
@@ -72,11 +129,7 @@ async def record_purchase(
     transaction rolls back, and it answers from the winner's row.
     """
     now = now or datetime.now(UTC)
-    occurred_at = request.occurred_at or now
-    if occurred_at > now + settings.purchase_clock_skew:
-        raise DomainError(
-            ErrorCode.INVALID_INPUT, "occurredAt is in the future.", field="occurredAt"
-        )
+    occurred_at = occurrence(request.occurred_at, now=now, settings=settings)
     fingerprint = request.fingerprint()
     replay = await _replay(request, fingerprint)
     if replay is not None:
@@ -95,12 +148,8 @@ async def record_purchase(
         if replay is None:
             raise
         return replay
-    return PurchaseResult(
-        receipt_id=purchase.receipt_id,
-        points_earned=purchase.points_earned,
-        points_redeemed=purchase.points_redeemed,
-        created=True,
-        coupons_used=await _coupons_used(request, purchase.id),
+    return PurchaseResult.of(
+        purchase, created=True, coupons_used=await _coupons_used(request, purchase.id)
     )
 
 
@@ -114,12 +163,8 @@ async def _replay(request: PurchaseRequest, fingerprint: str) -> PurchaseResult 
             "This receipt id was already recorded with another body.",
             field="receiptId",
         )
-    return PurchaseResult(
-        receipt_id=existing.receipt_id,
-        points_earned=existing.points_earned,
-        points_redeemed=existing.points_redeemed,
-        created=False,
-        coupons_used=await _coupons_used(request, existing.id),
+    return PurchaseResult.of(
+        existing, created=False, coupons_used=await _coupons_used(request, existing.id)
     )
 
 
@@ -143,11 +188,16 @@ async def _record(
     # The tier held when the purchase occurs sets its multiplier (a card's own points: the
     # lowest tier's); the purchase itself counts towards the next evaluation, below.
     multiplier = tiers.program_tiers(settings)[0].multiplier
+    held_tier = None
     if card.member_id is not None:
         held = await tiers.reevaluate(member_id=card.member_id, now=now, settings=settings)
         multiplier = held.tier.multiplier
+        held_tier = held.tier.code
     earned = ledger.points_for_total(
         request.total, units_per_point=settings.currency_units_per_point, multiplier=multiplier
+    )
+    offers_applied = await _apply_offers(
+        request=request, card=card, tier=held_tier, occurred_at=occurred_at
     )
     purchase = await Purchase.create(
         receipt_id=request.receipt_id,
@@ -160,6 +210,7 @@ async def _record(
         points_earned=earned,
         points_redeemed=request.points_to_redeem,
         recorded_at=now,
+        offers_applied=offers_applied,
     )
     await _use_coupons(request=request, card=card, purchase=purchase, now=now)
     if request.points_to_redeem:
@@ -198,6 +249,26 @@ async def _use_coupons(
     """The receipt's coupons, burned in its transaction (a refusal refuses the whole receipt)."""
     if request.coupon_codes:
         await rewards.use_coupons(codes=request.coupon_codes, card=card, purchase=purchase, now=now)
+
+
+async def _apply_offers(
+    *, request: PurchaseRequest, card: Card, tier: tiers.TierCode | None, occurred_at: datetime
+) -> list[dict[str, Any]] | None:
+    """The offers the till applies for the card's member holding `tier` (their use recorded
+    by the offers domain), as stored on the purchase; None when it sent none."""
+    if not request.offer_ids:
+        return None
+    member = await Member.get(id=card.member_id) if card.member_id is not None else None
+    offers = await use_offers(
+        member=member,
+        offer_ids=request.offer_ids,
+        tiers=tiers.visible_tier_codes(tier),
+        at=occurred_at,
+    )
+    return [
+        {"offerId": offer.id, "title": offer.title, "discountPercent": offer.discount_percent}
+        for offer in offers
+    ]
 
 
 class PageRequest(Protocol):

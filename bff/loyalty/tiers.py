@@ -186,8 +186,8 @@ async def _read(member_ids: list[int], *, now: datetime, settings: Settings) -> 
             Purchase._meta.fields_map["occurred_at"].to_db_value(value, Purchase)  # noqa: SLF001
         )
 
-    # Returns will subtract here: ROUND((p.total - p.returned_total) * 100).
-    cents = "CAST(ROUND(p.total * 100) AS BIGINT)"
+    # Spend is what was bought less what came back (see bff.loyalty.returns).
+    cents = "CAST(ROUND((p.total - p.returned_total) * 100) AS BIGINT)"
     kept_from = at(add_months(this_month, 1 - settings.tier_window_full_months))
     window_from = at(add_months(this_month, -settings.tier_window_full_months))
     members = ", ".join(parameters.mark(member_id) for member_id in member_ids)

@@ -28,6 +28,8 @@ class Offer(Model):
     valid_from = fields.DatetimeField()
     valid_until = fields.DatetimeField()
     exclusive = fields.BooleanField(default=False)
+    # A single-use offer applies at one till once per member; otherwise at every purchase.
+    single_use = fields.BooleanField(default=True, db_default=True)
     # Set for an offer targeted at one member.
     member: fields.ForeignKeyNullableRelation[Member] = fields.ForeignKeyField(
         "bff.Member", related_name="targeted_offers", null=True, on_delete=fields.CASCADE
@@ -60,6 +62,8 @@ class OfferActivation(Model):
     activated_at = fields.DatetimeField()
     # Set when an exclusive activation lapses because the member opted out.
     lapsed_at = fields.DatetimeField(null=True)
+    # When a till last applied the offer for this member.
+    used_at = fields.DatetimeField(null=True)
 
     offer_id: int
     member_id: int

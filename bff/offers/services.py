@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from tortoise.expressions import Subquery
+from tortoise.expressions import Q, Subquery
 from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
@@ -44,6 +45,11 @@ class OfferFilter:
     activated: bool | None = None
 
 
+def in_window(now: datetime) -> Where:
+    """An offer between its `validFrom` and `validUntil` at `now`."""
+    return Where.of("valid_from", "<=", now) & Where.of("valid_until", ">", now)
+
+
 def visibility(
     *, viewer: Viewer, now: datetime, public_only: bool = False
 ) -> tuple[Where | AnyOf, ...]:
@@ -51,7 +57,7 @@ def visibility(
     while enrolled, or targeted at the viewer (exclusive targeted ones also need enrolment); an
     offer with a minimum tier only for members holding it or a higher one. Read as a queryset by
     `visible_offers`, as SQL by `offers_page`."""
-    window = Where.of("valid_from", "<=", now) & Where.of("valid_until", ">", now)
+    window = in_window(now)
     untiered = Where.of("minimum_tier", IS_NULL)
     if viewer.member_id is None or public_only:
         public = Where.of("exclusive", "=", value=False) & Where.of("member_id", IS_NULL)
@@ -122,9 +128,11 @@ async def create_offer(
     exclusive: bool,
     member_email: str | None,
     minimum_tier: str | None = None,
+    single_use: bool = True,
 ) -> Offer:
     """A public, exclusive or (with `member_email`) targeted offer, optionally only for a tier
-    and up (a tier code). MEMBER_NOT_FOUND."""
+    and up (a tier code), used once per member at the till unless not `single_use`.
+    MEMBER_NOT_FOUND."""
     if valid_until <= valid_from:
         raise DomainError(
             ErrorCode.INVALID_INPUT, "validUntil must be after validFrom.", field="validUntil"
@@ -146,6 +154,7 @@ async def create_offer(
         exclusive=exclusive,
         member_id=member_id,
         minimum_tier=minimum_tier,
+        single_use=single_use,
     )
 
 
@@ -179,6 +188,73 @@ async def activate_offer(
     return offer
 
 
+async def use_offers(
+    *,
+    member: Member | None,
+    offer_ids: Sequence[int],
+    tiers: frozenset[str] = frozenset(),
+    at: datetime,
+) -> list[Offer]:
+    """Record a till's use of each offer for the card's `member` (holding `tiers`, see
+    `Viewer`) at the purchase's time `at`: the offer must be visible to them then, activated
+    (not lapsed), and unused unless it is not single-use. OFFER_NOT_AVAILABLE saying why, for
+    the first that fails.
+
+    Call inside the purchase's transaction: a refusal rolls the whole purchase back. A
+    single-use offer is taken by a conditional update, so two tills never both use it.
+    """
+    if not offer_ids:
+        return []
+    if member is None:
+        raise DomainError(
+            ErrorCode.OFFER_NOT_AVAILABLE,
+            "This card is not linked to a member, so no offer applies.",
+            field="offerIds",
+        )
+    viewer = Viewer.of(member, tiers=tiers)
+    visible = visible_offers(viewer=viewer, now=at).filter(id__in=offer_ids)
+    offers = {offer.id: offer for offer in await visible}
+    activations = {
+        activation.offer_id: activation
+        for activation in await OfferActivation.filter(
+            member_id=member.id, offer_id__in=offer_ids, lapsed_at__isnull=True
+        )
+    }
+    for index, offer_id in enumerate(offer_ids):
+        offer = offers.get(offer_id)
+        activation = activations.get(offer_id)
+        if offer is None:
+            reason = await _why_not_visible(offer_id, at=at)
+        elif activation is None:
+            reason = "The member has not activated this offer."
+        elif offer.single_use and not await _take_single_use(activation, at=at):
+            reason = "The member has already used this offer."
+        else:
+            if not offer.single_use:
+                await OfferActivation.filter(
+                    Q(used_at__isnull=True) | Q(used_at__lt=at), id=activation.id
+                ).update(used_at=at)
+            continue
+        raise DomainError(ErrorCode.OFFER_NOT_AVAILABLE, reason, field=f"offerIds.{index}")
+    return [offers[offer_id] for offer_id in offer_ids]
+
+
+async def _take_single_use(activation: OfferActivation, *, at: datetime) -> bool:
+    """Mark an unused activation used; False when it was used already (by another till too)."""
+    updated = await OfferActivation.filter(id=activation.id, used_at__isnull=True).update(
+        used_at=at
+    )
+    return bool(updated)
+
+
+async def _why_not_visible(offer_id: int, *, at: datetime) -> str:
+    if not await Offer.filter(id=offer_id).exists():
+        return "No offer has this id."
+    if not await Offer.filter(in_window(at).q(), id=offer_id).exists():
+        return "This offer is not valid at the purchase's time."
+    return "This offer is not for this card's member."
+
+
 async def activated_offer_ids(*, member_id: int, offer_ids: list[int]) -> set[int]:
     """Which of the offers the member has a live activation of (one hand-written statement)."""
     if not offer_ids:
@@ -194,11 +270,22 @@ async def activated_offer_ids(*, member_id: int, offer_ids: list[int]) -> set[in
 async def activated_offers(*, member: Member, now: datetime) -> list[Offer]:
     """The offers the member has activated and may still see now, soonest-ending first: what a
     till can apply for them."""
-    activated = OfferActivation.filter(member_id=member.id, lapsed_at__isnull=True)
+    activated = OfferActivation.filter(member_id=member.id, lapsed_at__isnull=True).filter(
+        Q(used_at__isnull=True) | Q(offer__single_use=False)  # used up at a till: not any more
+    )
     visible = visible_offers(viewer=Viewer.of(member), now=now)
     return await visible.filter(
         id__in=Subquery(activated.values_list("offer_id", flat=True))
     ).order_by("valid_until", "id")
+
+
+async def offer_use_times(*, member_id: int, offer_ids: list[int]) -> dict[int, datetime]:
+    """When a till last applied each of these offers for the member (offers never used are
+    left out)."""
+    rows = await OfferActivation.filter(
+        member_id=member_id, offer_id__in=offer_ids, used_at__isnull=False
+    ).values_list("offer_id", "used_at")
+    return dict(rows)
 
 
 async def lapse_exclusive_activations(*, member_id: int, now: datetime) -> None:

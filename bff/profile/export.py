@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bff.identity.models import Member, Session
-from bff.loyalty.models import Card, Coupon, PointsEntry, Purchase
+from bff.loyalty.models import Card, Coupon, PointsEntry, Purchase, PurchaseReturn
 from bff.loyalty.rewards import coupon_status
 from bff.loyalty.tiers import tier_history
 from bff.profile.models import ConsentEvent, Preferences
@@ -35,6 +35,9 @@ async def export_member_data(*, member_id: int) -> dict[str, Any]:
     card_ids = {purchase.card_id for purchase in purchases}
     number_of = {card.id: card.number for card in await Card.filter(id__in=card_ids)}
     receipts = {purchase.id: purchase.receipt_id for purchase in purchases}
+    returns = await PurchaseReturn.filter(purchase_id__in=list(receipts)).order_by(
+        "occurred_at", "id"
+    )
     entries = await PointsEntry.filter(member_id=member_id).order_by("occurred_at", "id")
     tier_changes = await tier_history(member_id=member_id)
     coupons = await Coupon.filter(member_id=member_id).select_related("reward").order_by("id")
@@ -106,8 +109,21 @@ async def export_member_data(*, member_id: int) -> dict[str, Any]:
                 "occurredAt": _time(purchase.occurred_at),
                 "pointsEarned": purchase.points_earned,
                 "pointsRedeemed": purchase.points_redeemed,
+                "returnedTotal": str(purchase.returned_total),
+                "pointsReturned": purchase.points_returned,
             }
             for purchase in purchases
+        ],
+        "returns": [
+            {
+                "returnId": row.return_id,
+                "receiptId": receipts[row.purchase_id],
+                "amount": str(row.amount),
+                "occurredAt": _time(row.occurred_at),
+                "pointsReturned": row.points_returned,
+                "pointsShortfall": row.points_shortfall,
+            }
+            for row in returns
         ],
         "pointsLedger": [
             {

@@ -26,6 +26,14 @@ query {
   me { coupons { edges { node { status reward { title } } } } }
 }
 """
+RETURNS = """
+query {
+  me {
+    transactions(first: 100) { edges { node { total returnedTotal pointsReturned } } }
+    pointsHistory(first: 100) { edges { node { kind } } }
+  }
+}
+"""
 LOGIN = """
 mutation Login($input: LoginInput!) {
   login(input: $input) { member { email } userErrors { code } }
@@ -137,3 +145,23 @@ async def test_the_demo_has_rewards_and_a_coupon_in_the_members_wallet(app, clie
     coupons = body["data"]["me"]["coupons"]["edges"]
     assert [edge["node"]["status"] for edge in coupons] == ["ACTIVE"]
     assert coupons[0]["node"]["reward"]["title"] == "Coffee for the team"
+
+
+async def test_the_demo_history_shows_returns(app, client, settings):
+    """Two purchases came back (one in part, one whole): their points were taken back."""
+    await load_demo(settings, only_if_empty=True)
+    member = await Member.get(email=DEMO_EMAIL)
+    token = await create_session(member)
+
+    body = await gql(client, RETURNS, token=token)
+
+    returned = [
+        edge["node"]
+        for edge in body["data"]["me"]["transactions"]["edges"]
+        if edge["node"]["returnedTotal"] != "0.00"
+    ]
+    assert len(returned) == 2
+    assert all(node["pointsReturned"] > 0 for node in returned)
+    assert [node for node in returned if node["returnedTotal"] == node["total"]] != []
+    kinds = {edge["node"]["kind"] for edge in body["data"]["me"]["pointsHistory"]["edges"]}
+    assert "RETURN" in kinds

@@ -1,6 +1,6 @@
-"""Property tests of the ledger: random purchases, redemptions, rewards bought and cancelled,
-time passing, links, unlinks and opt-outs keep every points owner consistent with its entries,
-its lots and the clock."""
+"""Property tests of the ledger: random purchases, redemptions, returns, rewards bought and
+cancelled, time passing, links, unlinks and opt-outs keep every points owner consistent with its
+entries, its lots and the clock."""
 
 from __future__ import annotations
 
@@ -17,9 +17,20 @@ from bff.errors import DomainError
 from bff.identity.models import Member
 from bff.loyalty.cards import attach_card, issue_card, unlink_card
 from bff.loyalty.ledger import Balance, PointsOwner, read_balance
-from bff.loyalty.models import Card, Coupon, EntryKind, PointsDraw, PointsEntry, PointsLot, Reward
+from bff.loyalty.models import (
+    Card,
+    Coupon,
+    EntryKind,
+    PointsDraw,
+    PointsEntry,
+    PointsLot,
+    Purchase,
+    PurchaseReturn,
+    Reward,
+)
 from bff.loyalty.program import join_program, leave_program
 from bff.loyalty.purchases import PurchaseRequest, record_purchase
+from bff.loyalty.returns import ReturnRequest, record_return
 from bff.loyalty.rewards import cancel_coupon, publish_reward, redeem_reward
 from tests.conftest import empty_tables
 from tests.factories import create_member
@@ -34,8 +45,12 @@ buys = st.tuples(
     st.just("buy"),
     st.integers(min_value=0, max_value=CARDS - 1),
     st.integers(min_value=0, max_value=2000),  # total, whole units
-    # age of the receipt in days: mostly past the return window and before expiry
-    st.one_of(st.integers(min_value=15, max_value=360), st.integers(min_value=0, max_value=400)),
+    # age of the receipt in days: mostly past the return window and before expiry, or inside it
+    st.one_of(
+        st.integers(min_value=15, max_value=360),
+        st.integers(min_value=0, max_value=13),
+        st.integers(min_value=0, max_value=400),
+    ),
     st.sampled_from([0, 1, 5, 20, 60]),  # points to redeem
 )
 rewards = st.tuples(
@@ -47,6 +62,11 @@ cancels = st.tuples(
     st.just("cancel"),
     st.integers(min_value=0, max_value=MEMBERS - 1),
     st.integers(min_value=0, max_value=5),  # which of the member's coupons, newest first
+)
+returns = st.tuples(
+    st.just("return"),
+    st.integers(min_value=0, max_value=50),  # which receipt (modulo those recorded)
+    st.integers(min_value=1, max_value=2200),  # amount, whole units; may exceed what is left
 )
 operations = st.one_of(
     buys,
@@ -62,6 +82,8 @@ operations = st.one_of(
     st.tuples(st.just("opt_out"), st.integers(min_value=0, max_value=MEMBERS - 1)),
     rewards,
     cancels,
+    returns,
+    returns,
 )
 # Members holding cards, spending on rewards and changing their minds as time passes.
 spending = st.one_of(
@@ -83,6 +105,7 @@ class World:
     now: datetime = START
     owners: list[PointsOwner] = field(default_factory=list)
     rewards: list[Reward] = field(default_factory=list)
+    receipts: list[str] = field(default_factory=list)
 
 
 async def make_world(app_settings) -> World:
@@ -145,12 +168,23 @@ async def apply(operation: tuple, world: World, app_settings) -> None:
         await leave_program(member=member, now=world.now)
         assert sum(await entry_amounts(PointsOwner(member_id=member.id))) == 0
         await join_program(member=member, accept_rules=True, now=world.now)
-    elif kind == "reward":
+    else:
+        await apply_spending(operation, world, app_settings)
+
+
+async def apply_spending(operation: tuple, world: World, app_settings) -> None:
+    """Rewards bought and cancelled, and goods returned."""
+    kind = operation[0]
+    if kind == "reward":
         await buy_reward_and_check_order(
             world, operation[1], world.rewards[operation[2]], app_settings
         )
     elif kind == "cancel":
         await cancel_and_check_refund(world, operation[1], operation[2])
+    elif kind == "return" and world.receipts:
+        _, which, amount = operation
+        receipt_id = world.receipts[which % len(world.receipts)]
+        await return_and_check_order(world, receipt_id, Decimal(amount), app_settings)
 
 
 async def buy_reward_and_check_order(
@@ -208,10 +242,11 @@ async def buy_and_check_order(world, card_index, *, total, age, redeem, app_sett
     """Record a purchase; when it redeems, the points came from the soonest-expiring lots."""
     card = await Card.get(id=world.cards[card_index].id)
     before = await lot_snapshot()
+    receipt_id = f"P-{next(_receipts)}"
     try:
         await record_purchase(
             request=PurchaseRequest(
-                receipt_id=f"P-{next(_receipts)}",
+                receipt_id=receipt_id,
                 card_number=card.number,
                 store_id="s",
                 total=Decimal(total) + Decimal("0.99"),
@@ -230,6 +265,7 @@ async def buy_and_check_order(world, card_index, *, total, age, redeem, app_sett
         assert redeem > 0
         assert await lot_snapshot() == before  # rolled back whole, expiries included
         return
+    world.receipts.append(receipt_id)
     check_soonest_first(before, await lot_snapshot(), PointsOwner.of_card(card), world.now, redeem)
 
 
@@ -249,6 +285,71 @@ def check_soonest_first(before, after, owner: PointsOwner, now: datetime, points
         for left in eligible_left:
             if left != used:
                 assert (before[used][3], used) < (after[left][3], left)
+
+
+async def return_and_check_order(world, receipt_id, amount, app_settings) -> None:
+    """Return part of a purchase: at most what is left of it, and never more points than it
+    earned; see `check_return_order` for where the points come from."""
+    purchase = await Purchase.get(receipt_id=receipt_id)
+    before = await lot_snapshot()
+    try:
+        result = await record_return(
+            request=ReturnRequest(
+                return_id=f"X-{next(_receipts)}", receipt_id=receipt_id, amount=amount
+            ),
+            settings=app_settings,
+            now=world.now,
+        )
+    except DomainError as error:
+        refusal = error.code
+    else:
+        refusal = None
+    if refusal is not None:
+        assert refusal == "RETURN_EXCEEDS_PURCHASE"
+        assert amount > purchase.total - purchase.returned_total
+        assert await lot_snapshot() == before
+        return
+    after = await Purchase.get(id=purchase.id)
+    claims = await PurchaseReturn.filter(purchase_id=purchase.id).values_list(
+        "points_returned", "points_shortfall"
+    )
+    assert after.returned_total == purchase.returned_total + amount <= purchase.total
+    assert after.points_returned == sum(taken for taken, _ in claims)
+    claimed = sum(taken + shortfall for taken, shortfall in claims)
+    assert claimed <= purchase.points_earned
+    if after.returned_total == purchase.total:
+        assert claimed == purchase.points_earned
+    await check_return_order(world, purchase, before, result)
+
+
+async def check_return_order(world, purchase, before, result) -> None:
+    """The points came from the owner's pending lots first, then the available ones; in each,
+    the purchase's own lot first, then the soonest-expiring. A shortfall only when nothing was
+    left to take."""
+    after = await lot_snapshot()
+    taken = [lot for lot in before if after[lot][0] < before[lot][0]]
+    assert sum(before[lot][0] - after[lot][0] for lot in taken) == result.points_returned
+    owner = (
+        PointsOwner(member_id=purchase.member_id)
+        if purchase.member_id
+        else PointsOwner(card_id=purchase.card_id)
+    )
+    own = await PointsLot.filter(earn_entry__purchase_id=purchase.id).values_list("id", flat=True)
+    bucket = {}
+    for lot, (remaining, _, available_at, expires_at, member_id, card_id) in before.items():
+        owned = (member_id, None if member_id else card_id) == (owner.member_id, owner.card_id)
+        if owned and remaining > 0 and world.now < expires_at:
+            bucket[lot] = "pending" if available_at > world.now else "available"
+    left = [lot for lot in bucket if after[lot][0] > 0]
+    if result.points_shortfall:
+        assert left == []
+    if any(bucket[lot] == "available" for lot in taken):
+        assert all(bucket[lot] == "available" for lot in left)
+    for used in taken:
+        for other in (lot for lot in left if lot != used and bucket[lot] == bucket[used]):
+            assert other not in own
+            if used not in own:
+                assert (before[used][3], used) < (before[other][3], other)
 
 
 async def entry_amounts(owner: PointsOwner) -> list[int]:
@@ -271,7 +372,13 @@ async def check_invariants(world: World, app_settings) -> None:
         assert balance.available >= 0
         assert balance.pending >= 0
         assert all(0 <= lot.remaining <= lot.amount for lot in lots)
-        flows = balance.lifetime_earned - balance.spent - balance.expired - balance.forfeited
+        flows = (
+            balance.lifetime_earned
+            - balance.spent
+            - balance.expired
+            - balance.forfeited
+            - balance.returned
+        )
         assert flows + balance.adjusted == balance_total(balance)
         # The buckets as the clock says they are, from the lots alone.
         assert all(lot.remaining == 0 for lot in lots if lot.expires_at <= world.now)
@@ -293,8 +400,9 @@ async def check_invariants(world: World, app_settings) -> None:
 )
 @given(steps=st.lists(operations, min_size=1, max_size=10))
 async def test_the_ledger_stays_consistent_under_any_sequence_of_operations(app, settings, steps):
-    """balance = sum of entries = sum of lots, nothing negative, soonest-expiring lots first,
-    pending/available/expired as the clock says."""
+    """balance = sum of entries = sum of lots, nothing negative, soonest-expiring lots first
+    (returns: pending before available, the purchase's own lot first), pending/available/expired
+    as the clock says."""
     world = await make_world(settings)
 
     for step in [*opening, *steps]:

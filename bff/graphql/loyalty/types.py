@@ -37,6 +37,9 @@ class PointsEntryKind(Enum):
     REFUND = strawberry.enum_value(
         "REFUND", description="Points given back when a coupon is cancelled before use."
     )
+    RETURN = strawberry.enum_value(
+        "RETURN", description="Points taken back when a purchase is (partly) returned."
+    )
 
 
 @strawberry.type
@@ -83,6 +86,10 @@ class Transaction(Node):
     total: Decimal
     points_earned: int
     points_redeemed: int
+    returned_total: Decimal = strawberry.field(
+        description="Sum of the returns recorded against this receipt."
+    )
+    points_returned: int = strawberry.field(description="Points taken back by those returns.")
 
     @classmethod
     def from_model(cls, purchase: models.Purchase) -> Self:
@@ -97,6 +104,8 @@ class Transaction(Node):
             total=purchase.total,
             points_earned=purchase.points_earned,
             points_redeemed=purchase.points_redeemed,
+            returned_total=purchase.returned_total,
+            points_returned=purchase.points_returned,
         )
 
     @strawberry.field

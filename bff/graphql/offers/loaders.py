@@ -12,6 +12,7 @@ from bff.offers.services import (
     OfferFilter,
     Viewer,
     activated_offer_ids,
+    offer_use_times,
     offers_page,
     visible_offers,
 )
@@ -72,3 +73,17 @@ class OfferActivatedByMemberAndOfferLoader(Loader[tuple[int, int], bool]):
             ids = await activated_offer_ids(member_id=member_id, offer_ids=offer_ids)
             activated.update((member_id, offer_id) for offer_id in ids)
         return [key in activated for key in keys]
+
+
+class OfferUsedAtByMemberAndOfferLoader(Loader[tuple[int, int], datetime | None]):
+    """When a till last applied (member id, offer id); one query per member."""
+
+    async def batch_load_fn(self, keys: list[tuple[int, int]]) -> list[datetime | None]:
+        offers_of: dict[int, list[int]] = defaultdict(list)
+        for member_id, offer_id in keys:
+            offers_of[member_id].append(offer_id)
+        used: dict[tuple[int, int], datetime] = {}
+        for member_id, offer_ids in offers_of.items():
+            times = await offer_use_times(member_id=member_id, offer_ids=offer_ids)
+            used.update(((member_id, offer_id), at) for offer_id, at in times.items())
+        return [used.get(key) for key in keys]

@@ -19,6 +19,7 @@ from bff.graphql.offers.loaders import (
     OfferActivatedByMemberAndOfferLoader,
     OffersPageByKeyLoader,
     OffersPageKey,
+    OfferUsedAtByMemberAndOfferLoader,
     VisibleOfferByViewerAndIdLoader,
 )
 from bff.graphql.relay import Connection, Node, build_connection, encode_cursor, make_page, node_id
@@ -75,6 +76,17 @@ class Offer(Node):
         if member is None:
             return False
         return await info.context.loader(OfferActivatedByMemberAndOfferLoader).load(
+            (member.id, self.pk)
+        )
+
+    @strawberry.field(
+        description="When a till applied it for the caller; null when unused or anonymous."
+    )
+    async def used_at(self, info: Info) -> datetime | None:
+        member = await info.context.member()
+        if member is None:
+            return None
+        return await info.context.loader(OfferUsedAtByMemberAndOfferLoader).load(
             (member.id, self.pk)
         )
 
