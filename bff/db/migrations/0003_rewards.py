@@ -5,6 +5,17 @@ from tortoise.fields.base import OnDelete
 from tortoise import fields
 from tortoise.indexes import Index
 
+class AlterFieldStateOnly(ops.AlterField):
+    """A change the database does not hold (an enum's description): the state only. On SQLite
+    AlterField rebuilds the table, and the copy trips the foreign keys of rows that point at it."""
+
+    async def database_forward(self, *args: object, **kwargs: object) -> None:
+        return None
+
+    async def database_backward(self, *args: object, **kwargs: object) -> None:
+        return None
+
+
 class Migration(migrations.Migration):
     dependencies = [('bff', '0002_tiers')]
 
@@ -58,7 +69,7 @@ class Migration(migrations.Migration):
             options={'table': 'coupon', 'app': 'bff', 'unique_together': (('member', 'idempotency_key'),), 'indexes': [Index(fields=['member_id', 'issued_at', 'id'])], 'pk_attr': 'id', 'table_description': 'A reward bought with points: shown at the till by its code, used at most once.'},
             bases=['Model'],
         ),
-        ops.AlterField(
+        AlterFieldStateOnly(
             model_name='PointsEntry',
             name='kind',
             field=fields.CharEnumField(description='EARN: EARN\nREDEEM: REDEEM\nEXPIRE: EXPIRE\nFORFEIT: FORFEIT\nADJUST: ADJUST\nREFUND: REFUND', enum_type=EntryKind, max_length=7),
