@@ -14,7 +14,7 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Mount, Route, WebSocketRoute
 from tortoise import connections
 
@@ -25,6 +25,8 @@ from bff.events import get_bus, running_bus
 from bff.graphql.schema import build_schema
 from bff.graphql.view import GraphQLView
 from bff.internal_api.routes import internal_api_routes
+from bff.messages.unsubscribe import unsubscribe
+from bff.messages.worker import run_in_process
 from bff.middleware import (
     AccessLogMiddleware,
     BodySizeLimitMiddleware,
@@ -101,6 +103,25 @@ def metrics_endpoint(settings: Settings) -> Callable[[Request], Awaitable[Respon
     return endpoint
 
 
+def unsubscribe_endpoint(settings: Settings) -> Callable[[Request], Awaitable[Response]]:
+    """`/unsubscribe?token=`: RFC 8058 one-click POST from the mail client turns marketing mail
+    off; GET (a person following the link) shows a button that POSTs, so link scanners that
+    prefetch URLs unsubscribe no one."""
+
+    async def endpoint(request: Request) -> Response:
+        token = request.query_params.get("token", "")
+        if request.method == "GET":
+            return HTMLResponse(
+                '<!doctype html><form method="post"><button>Unsubscribe from offers by mail'
+                "</button></form>"
+            )
+        if not await unsubscribe(token=token, settings=settings):
+            return JSONResponse({"error": "INVALID_TOKEN"}, status_code=400)
+        return JSONResponse({"unsubscribed": True})
+
+    return endpoint
+
+
 def watch_state(settings: Settings) -> None:
     if settings.redis_url:
         url = settings.redis_url
@@ -119,6 +140,21 @@ def _pool_in_use() -> float:
     return float(pool.get_size() - pool.get_idle_size())
 
 
+@asynccontextmanager
+async def _worker_task(settings: Settings) -> AsyncIterator[None]:
+    """The messages worker inside this process (WORKER_IN_PROCESS; development's default)."""
+    if not settings.runs_worker_in_process:
+        yield
+        return
+    stop = asyncio.Event()
+    task = asyncio.create_task(run_in_process(settings, stop))
+    try:
+        yield
+    finally:
+        stop.set()
+        await task
+
+
 def build_app(settings: Settings | None = None) -> Starlette:
     settings = settings or get_settings()
     tracing = tracer_provider(settings)
@@ -130,7 +166,7 @@ def build_app(settings: Settings | None = None) -> Starlette:
         await init_db(settings)
         instrument_sql()
         try:
-            async with running_bus(settings):
+            async with running_bus(settings), _worker_task(settings):
                 yield
         finally:
             # uvicorn runs this after in-flight requests finished (or --graceful-timeout passed).
@@ -152,6 +188,7 @@ def build_app(settings: Settings | None = None) -> Starlette:
                 if settings.metrics_on
                 else []
             ),
+            Route("/unsubscribe", unsubscribe_endpoint(settings), methods=["GET", "POST"]),
             *portal_routes(settings),  # the web portal at /, when built (WEB_DIST)
         ],
         middleware=[

@@ -25,6 +25,7 @@ def serve(args: argparse.Namespace) -> int:
     import uvicorn  # noqa: PLC0415 (only this command needs the server)
 
     from bff.logging import configure_logging  # noqa: PLC0415
+    from bff.messages.channels import mail_folder  # noqa: PLC0415
 
     settings = get_settings()
     _require_runnable(settings)
@@ -34,6 +35,8 @@ def serve(args: argparse.Namespace) -> int:
         return 2
     if settings.graphiql_enabled:
         print(f"GraphiQL: http://{args.host}:{args.port}/graphql", flush=True)
+    if settings.runs_worker_in_process and (folder := mail_folder(settings.mail_url)):
+        print(f"Sent mail: {folder}/*.eml", flush=True)
     uvicorn.run(
         "bff.app:build_app",
         factory=True,
@@ -49,6 +52,35 @@ def serve(args: argparse.Namespace) -> int:
         # uvicorn buffers frames up to 16 MiB by default; no frame needs more than this.
         ws_max_size=settings.ws_max_frame_bytes,
     )
+    return 0
+
+
+async def _work(settings: Settings) -> None:
+    import signal  # noqa: PLC0415
+
+    from bff.db.connection import close_db, init_db  # noqa: PLC0415
+    from bff.events import running_bus  # noqa: PLC0415
+    from bff.messages.worker import Worker  # noqa: PLC0415
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    await init_db(settings)
+    try:
+        async with running_bus(settings):
+            await Worker(settings).run(stop)
+    finally:
+        await close_db()
+
+
+def worker(_: argparse.Namespace) -> int:
+    from bff.logging import configure_logging  # noqa: PLC0415
+
+    settings = get_settings()
+    _require_runnable(settings)
+    configure_logging(json_lines=settings.json_logs, level=settings.log_level)
+    asyncio.run(_work(settings))
     return 0
 
 
@@ -166,6 +198,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.set_defaults(handler=serve)
 
     commands.add_parser("migrate", help="apply database migrations").set_defaults(handler=migrate)
+    commands.add_parser(
+        "worker", help="deliver messages from the outbox (mail, push) until stopped"
+    ).set_defaults(handler=worker)
 
     seed = commands.add_parser(
         "seed-demo",

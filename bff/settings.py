@@ -146,6 +146,24 @@ class Settings(BaseSettings):
     ws_max_frame_bytes: int = 65_536
     ws_connections_per_address: int = 20
 
+    # Messages (docs/messages.md): where mail goes, links in it, the worker and its retries.
+    mail_url: str = "file://mail"
+    mail_from: str = "Member portal <no-reply@example.com>"
+    portal_url: str = "http://127.0.0.1:5173"
+    public_url: str = "http://127.0.0.1:8000"
+    push_url: str | None = None
+    push_api_key: SecretStr | None = None
+    worker_in_process: bool | None = None
+    worker_batch_size: int = Field(default=50, ge=1)
+    worker_poll_interval: timedelta = timedelta(seconds=1)
+    delivery_lease: timedelta = timedelta(minutes=2)
+    delivery_max_attempts: int = Field(default=8, ge=1)
+    delivery_retry_base: timedelta = timedelta(seconds=30)
+    email_verification_ttl: timedelta = timedelta(hours=24)
+    password_reset_ttl: timedelta = timedelta(minutes=30)
+    email_change_ttl: timedelta = timedelta(hours=24)
+    mail_requests_per_window: int = Field(default=5, ge=1)
+
     @field_validator(
         "cors_origins",
         "trusted_proxies",
@@ -173,6 +191,12 @@ class Settings(BaseSettings):
         "request_body_timeout",
         "subscription_session_check_interval",
         "persisted_queries_ttl",
+        "worker_poll_interval",
+        "delivery_lease",
+        "delivery_retry_base",
+        "email_verification_ttl",
+        "password_reset_ttl",
+        "email_change_ttl",
         mode="before",
     )
     @classmethod
@@ -217,6 +241,10 @@ class Settings(BaseSettings):
     @property
     def json_logs(self) -> bool:
         return self.is_production if self.log_json is None else self.log_json
+
+    @property
+    def runs_worker_in_process(self) -> bool:
+        return not self.is_production if self.worker_in_process is None else self.worker_in_process
 
     @property
     def uses_sqlite(self) -> bool:

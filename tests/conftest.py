@@ -80,6 +80,8 @@ def make_settings(database_url: str, **overrides: Any) -> Settings:
         "session_idle_timeout": timedelta(days=7),
         "cors_origins": ["http://web.example"],
         "redis_url": None,
+        # Tests that deliver messages run their own worker (tests/messages/).
+        "worker_in_process": False,
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]

@@ -16,6 +16,8 @@ MODEL_MODULES = [
     "bff.profile.models",
     "bff.loyalty.models",
     "bff.offers.models",
+    "bff.outbox.models",
+    "bff.messages.models",
 ]
 
 

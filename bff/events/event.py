@@ -13,6 +13,7 @@ class EventKind(StrEnum):
     SESSION_REVOKED = "SESSION_REVOKED"
     TIER_CHANGED = "TIER_CHANGED"
     COUPON_CHANGED = "COUPON_CHANGED"
+    NOTIFICATION_RECEIVED = "NOTIFICATION_RECEIVED"
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,6 +31,7 @@ class Event:
     session_id: int | None = None
     # With COUPON_CHANGED: the coupon issued, used or cancelled.
     coupon_id: int | None = None
+    notification_id: int | None = None
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), separators=(",", ":"))
@@ -43,6 +45,9 @@ class Event:
             card_id=None if data.get("card_id") is None else int(data["card_id"]),
             session_id=None if data.get("session_id") is None else int(data["session_id"]),
             coupon_id=None if data.get("coupon_id") is None else int(data["coupon_id"]),
+            notification_id=(
+                None if data.get("notification_id") is None else int(data["notification_id"])
+            ),
         )
 
 
@@ -67,3 +72,7 @@ def tier_changed(member_id: int) -> Event:
 def coupon_changed(*, member_id: int, coupon_id: int) -> Event:
     """A coupon of the member was issued, used or cancelled."""
     return Event(EventKind.COUPON_CHANGED, member_id, coupon_id=coupon_id)
+
+
+def notification_received(*, member_id: int, notification_id: int) -> Event:
+    return Event(EventKind.NOTIFICATION_RECEIVED, member_id, notification_id=notification_id)

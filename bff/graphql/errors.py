@@ -59,6 +59,9 @@ class GraphQLErrorCode(Enum):
         ErrorCode.IDEMPOTENCY_CONFLICT,
         description="The same idempotency key with a different request.",
     )
+    INVALID_TOKEN = strawberry.enum_value(
+        ErrorCode.INVALID_TOKEN, description="An unknown, used or expired email or reset token."
+    )
 
 
 @strawberry.type

@@ -10,10 +10,11 @@ from typing import Any
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Q
 
-from bff import events, metrics
+from bff import events, metrics, outbox
 from bff.errors import DomainError, DomainErrors, ErrorCode
 from bff.identity import two_factor
 from bff.identity.devices import device_token, is_known_device
+from bff.identity.email_tokens import queue_email_verification
 from bff.identity.models import (
     Member,
     ProgramStatus,
@@ -38,6 +39,7 @@ from bff.identity.sessions import (
 from bff.identity.throttle import Factor, throttle_for
 from bff.identity.tokens import new_token, token_hash
 from bff.identity.validation import clean_member_fields, normalise_email
+from bff.outbox import MessageKind
 from bff.settings import Settings
 
 
@@ -113,14 +115,16 @@ async def register(
     now = datetime.now(UTC)
     # No preferences row: the defaults stand until the member first changes one (profile).
     try:
-        member = await Member.create(
-            **cleaned,
-            password_hash=password_hash,
-            program_status=ProgramStatus.ENROLLED,
-            program_joined_at=now,
-            terms_version=settings.terms_version,
-            terms_accepted_at=now,
-        )
+        async with events.transaction():
+            member = await Member.create(
+                **cleaned,
+                password_hash=password_hash,
+                program_status=ProgramStatus.ENROLLED,
+                program_joined_at=now,
+                terms_version=settings.terms_version,
+                terms_accepted_at=now,
+            )
+            await queue_email_verification(member=member, settings=settings)
     except IntegrityError:
         raise DomainError(
             ErrorCode.EMAIL_TAKEN, "An account with this email already exists.", field="email"
@@ -195,7 +199,11 @@ async def login(
             device=device,
         )
     session, token = await start_session(
-        member_id=member.id, transport=transport, user_agent=user_agent, settings=settings
+        member_id=member.id,
+        transport=transport,
+        user_agent=user_agent,
+        settings=settings,
+        notify_new_device=True,
     )
     return SignIn(member=member, session=session, token=token, device=device)
 
@@ -240,6 +248,7 @@ async def verify_two_factor(
         transport=pending.transport,
         user_agent=pending.user_agent,
         settings=settings,
+        notify_new_device=True,
     )
     return SignIn(member=member, session=session, token=token)
 
@@ -321,6 +330,7 @@ async def change_password(
     async with events.transaction():
         await Member.filter(id=member.id).update(password_hash=member.password_hash)
         await end_other_sessions(member_id=member.id, keep_session_id=current_session_id)
+        await outbox.enqueue(member_id=member.id, kind=MessageKind.PASSWORD_CHANGED)
     return member
 
 

@@ -43,6 +43,10 @@ class Member(Model):
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
     closed_at = fields.DatetimeField(null=True)
+    # Set when the member opened a verification link sent to the current address.
+    email_verified_at = fields.DatetimeField(null=True)
+    # The language of mail and notices: "ru" or "en".
+    language = fields.CharField(max_length=2, default="ru", db_default="ru")
 
     class Meta:
         table = "member"
@@ -115,3 +119,30 @@ class ThrottleCounter(Model):
 
     class Meta:
         table = "throttle_counter"
+
+
+class EmailTokenPurpose(StrEnum):
+    VERIFY_EMAIL = "VERIFY_EMAIL"
+    RESET_PASSWORD = "RESET_PASSWORD"  # noqa: S105 (a purpose name)
+    CHANGE_EMAIL = "CHANGE_EMAIL"
+
+
+class EmailToken(Model):
+    """A one-time link sent by mail, stored as the SHA-256 of its token."""
+
+    id = fields.BigIntField(primary_key=True)
+    member: fields.ForeignKeyRelation[Member] = fields.ForeignKeyField(
+        "bff.Member", related_name="email_tokens", on_delete=fields.CASCADE
+    )
+    purpose = fields.CharEnumField(EmailTokenPurpose)
+    token_hash = fields.CharField(max_length=64, unique=True)
+    # The address the link proves: the one verified, or the new one of an email change.
+    email = fields.CharField(max_length=320, null=True)
+    created_at = fields.DatetimeField()
+    expires_at = fields.DatetimeField()
+    used_at = fields.DatetimeField(null=True)
+
+    member_id: int
+
+    class Meta:
+        table = "email_token"

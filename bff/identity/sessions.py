@@ -10,11 +10,12 @@ from tortoise.expressions import Q
 from tortoise.models import Model
 from tortoise.transactions import in_transaction
 
-from bff import events
+from bff import events, outbox
 from bff.db.sql import IS_NULL, Parameters, Where
 from bff.errors import DomainError, ErrorCode
 from bff.identity.models import Member, Session, SessionTransport, TwoFactorChallenge
 from bff.identity.tokens import new_token, token_hash
+from bff.outbox import MessageKind
 
 if TYPE_CHECKING:
     from bff.settings import Settings
@@ -121,7 +122,12 @@ def invalid_credentials() -> DomainError:
 
 
 async def start_session(
-    *, member_id: int, transport: SessionTransport, user_agent: str | None, settings: Settings
+    *,
+    member_id: int,
+    transport: SessionTransport,
+    user_agent: str | None,
+    settings: Settings,
+    notify_new_device: bool = False,
 ) -> tuple[Session, str]:
     """A new session with a fresh token (returned once, stored only as its hash).
 
@@ -134,6 +140,14 @@ async def start_session(
         live = await Member.select_for_update().filter(id=member_id, closed_at__isnull=True).first()
         if live is None:
             raise invalid_credentials()
+        device = clip_user_agent(user_agent)
+        # A device is new when no earlier session of the member (live or ended) came from it.
+        if notify_new_device and not await Session.exists(member_id=member_id, user_agent=device):
+            await outbox.enqueue(
+                member_id=member_id,
+                kind=MessageKind.NEW_SIGN_IN,
+                params={"device": (device or "unknown device")[:120]},
+            )
         session = await Session.create(
             member_id=member_id,
             token_hash=token_hash(token),

@@ -7,13 +7,14 @@ from datetime import UTC, datetime
 
 from tortoise.transactions import in_transaction
 
-from bff import events
+from bff import events, outbox
 from bff.errors import DomainError, ErrorCode
 from bff.identity import two_factor
 from bff.identity.accounts import accept_second_factor, confirm_password
 from bff.identity.models import Member, RecoveryCode
 from bff.identity.sessions import end_other_sessions
 from bff.identity.throttle import Factor, throttle_for
+from bff.outbox import MessageKind
 from bff.settings import Settings
 
 
@@ -112,5 +113,6 @@ async def disable(
         )
         await RecoveryCode.filter(member_id=member.id).delete()
         await end_other_sessions(member_id=member.id, keep_session_id=current_session_id)
+        await outbox.enqueue(member_id=member.id, kind=MessageKind.TWO_FACTOR_DISABLED)
     await member.refresh_from_db()
     return member

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 from tortoise.exceptions import IntegrityError
 
-from bff import events
+from bff import events, outbox
 from bff.errors import DomainError, ErrorCode
 from bff.identity.models import Member, ProgramStatus
 from bff.identity.throttle import Factor, throttle_for
@@ -26,6 +26,7 @@ from bff.loyalty.models import (
 )
 from bff.loyalty.numbers import generate_number, normalize_number
 from bff.loyalty.tiers import read_tiers
+from bff.outbox import MessageKind
 from bff.settings import Settings
 
 MAX_LABEL_LENGTH = 60
@@ -155,7 +156,13 @@ async def set_card_status(
             raise DomainError(ErrorCode.NOT_FOUND, "You have no card with this id.", field="cardId")
         event = events.card_status_changed(member_id=member_id, card_id=card_id)
         events.publish_after_commit(event)
-    return await Card.get(id=card_id)
+        card = await Card.get(id=card_id)
+        await outbox.enqueue(
+            member_id=member_id,
+            kind=MessageKind.CARD_STATUS_CHANGED,
+            params={"cardEnding": card.number[-4:], "status": status.value},
+        )
+    return card
 
 
 async def rename_card(*, member_id: int, card_id: int, label: str | None) -> Card:

@@ -14,7 +14,7 @@ from typing import Any, Protocol, TypeVar
 
 from tortoise.exceptions import IntegrityError
 
-from bff import events
+from bff import events, outbox
 from bff.db.paging import cursor_position
 from bff.db.windowed import first_rows_per_group
 from bff.errors import DomainError, ErrorCode
@@ -22,6 +22,7 @@ from bff.identity.models import Member
 from bff.loyalty import ledger, rewards, tiers
 from bff.loyalty.models import Card, CardStatus, Purchase
 from bff.offers.services import use_offers
+from bff.outbox import MessageKind
 from bff.settings import Settings
 
 
@@ -232,6 +233,12 @@ async def _record(
     if card.member_id is not None:
         await tiers.reevaluate(member_id=card.member_id, now=now, settings=settings)
         events.publish_after_commit(events.points_balance_changed(card.member_id))
+        if earned:
+            await outbox.enqueue(
+                member_id=card.member_id,
+                kind=MessageKind.POINTS_CREDITED,
+                params={"points": earned, "receiptId": request.receipt_id},
+            )
     return purchase
 
 

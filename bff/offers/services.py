@@ -10,11 +10,13 @@ from tortoise.expressions import Q, Subquery
 from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
+from bff import outbox
 from bff.db.paging import cursor_position, keyset_page, past
 from bff.db.sql import IS_NULL, AnyOf, Where, select_where
 from bff.errors import DomainError, ErrorCode
 from bff.identity.models import Member, ProgramStatus
 from bff.offers.models import Offer, OfferActivation, OfferKind
+from bff.outbox import MessageKind
 
 NOT_AVAILABLE = "This offer is not available to you now."
 
@@ -145,17 +147,25 @@ async def create_offer(
                 ErrorCode.MEMBER_NOT_FOUND, "No member has this email.", field="memberEmail"
             )
         member_id = member.id
-    return await Offer.create(
-        title=title,
-        description=description,
-        discount_percent=discount_percent,
-        valid_from=valid_from,
-        valid_until=valid_until,
-        exclusive=exclusive,
-        member_id=member_id,
-        minimum_tier=minimum_tier,
-        single_use=single_use,
-    )
+    async with in_transaction():
+        offer = await Offer.create(
+            title=title,
+            description=description,
+            discount_percent=discount_percent,
+            valid_from=valid_from,
+            valid_until=valid_until,
+            exclusive=exclusive,
+            member_id=member_id,
+            minimum_tier=minimum_tier,
+            single_use=single_use,
+        )
+        if member_id is not None:
+            await outbox.enqueue(
+                member_id=member_id,
+                kind=MessageKind.PERSONAL_OFFER,
+                params={"offerId": offer.id, "title": title[:200]},
+            )
+    return offer
 
 
 async def activate_offer(

@@ -15,6 +15,8 @@ from bff.graphql.identity.loaders import LiveSessionsByMemberIdLoader
 from bff.graphql.loyalty import member_fields as loyalty
 from bff.graphql.loyalty.program import TierStatus, member_tier
 from bff.graphql.loyalty.types import Card, PointsBalance, PointsEntry, Transaction
+from bff.graphql.messages import member_fields as messages
+from bff.graphql.messages.types import Notification, PushDevice
 from bff.graphql.offers import member_fields as offers
 from bff.graphql.offers.types import Offer
 from bff.graphql.permissions import IsMember
@@ -144,6 +146,12 @@ class Member(_MemberLeadingFields, Node):
         description="Coupons bought with points, newest first; all statuses when status is null.",
         permission_classes=[IsMember],
     )
+    notifications: Connection[Notification] = strawberry.field(
+        resolver=messages.notifications, description="In-app notifications, newest first."
+    )
+    unread_notification_count: int = strawberry.field(resolver=messages.unread_notification_count)
+    email_verified: bool = False
+    push_devices: list[PushDevice] = strawberry.field(resolver=messages.push_devices)
 
     @classmethod
     def from_model(cls, member: models.Member) -> Self:
@@ -159,6 +167,7 @@ class Member(_MemberLeadingFields, Node):
             tax_id=member.tax_id,
             program_status=ProgramStatus(member.program_status.value),
             two_factor_enabled=member.totp_enabled_at is not None,
+            email_verified=member.email_verified_at is not None,
         )
 
 

@@ -16,6 +16,8 @@ from bff.graphql.loyalty.loaders import (
 )
 from bff.graphql.loyalty.program import TierStatus
 from bff.graphql.loyalty.types import Card, PointsBalance
+from bff.graphql.messages.loaders import NotificationByIdLoader
+from bff.graphql.messages.types import Notification
 from bff.graphql.permissions import IsMember
 from bff.graphql.realtime.streams import member_events
 from bff.graphql.rewards.loaders import CouponByIdLoader
@@ -92,3 +94,18 @@ class Subscription:
                 coupon = await info.context.loader(CouponByIdLoader).load(event.coupon_id)
                 if coupon is not None and coupon.member_id == member.id:
                     yield Coupon.from_model(coupon)
+
+    @strawberry.subscription(
+        description="Each new notice in the signed-in member's bell.",
+        permission_classes=[IsMember],
+    )
+    async def notification_received(self, info: Info) -> AsyncGenerator[Notification, None]:
+        member = info.context.signed_in_member
+        stream = member_events(info.context, EventKind.NOTIFICATION_RECEIVED)
+        async with aclosing(stream):
+            async for event in stream:
+                if event is None or event.notification_id is None:
+                    continue
+                row = await info.context.loader(NotificationByIdLoader).load(event.notification_id)
+                if row is not None and row.member_id == member.id:
+                    yield Notification.from_model(row)

@@ -1,0 +1,1 @@
+"""Messages 's GraphQL piece: notifications, push devices, the mail-link mutations."""

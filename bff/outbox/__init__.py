@@ -1,0 +1,22 @@
+"""The outbox: messages a domain change causes, written in the change's own transaction.
+
+    async with events.transaction():
+        ...  # the change
+        await outbox.enqueue(member_id=member.id, kind=MessageKind.POINTS_CREDITED,
+                             params={"points": 120})
+
+The messages worker (`bff.messages.worker`) reads the rows after the commit and delivers them.
+"""
+
+from bff.outbox.kinds import SECURITY_KINDS, MessageKind
+from bff.outbox.models import OutboxMessage
+from bff.outbox.write import enqueue, reveal_secret, seal_secret
+
+__all__ = [
+    "SECURITY_KINDS",
+    "MessageKind",
+    "OutboxMessage",
+    "enqueue",
+    "reveal_secret",
+    "seal_secret",
+]
