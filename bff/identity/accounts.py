@@ -16,6 +16,7 @@ from bff.identity import two_factor
 from bff.identity.devices import device_token, is_known_device
 from bff.identity.email_tokens import queue_email_verification
 from bff.identity.models import (
+    EmailToken,
     Member,
     ProgramStatus,
     RecoveryCode,
@@ -370,6 +371,7 @@ async def erase_member(*, member_id: int, now: datetime) -> None:
         closed_at=now,
         updated_at=now,
     )
-    for personal in (Session, TwoFactorChallenge, RecoveryCode):
+    for personal in (Session, TwoFactorChallenge, RecoveryCode, EmailToken):
         await personal.filter(member_id=member_id).delete()
+    await outbox.erase_member(member_id=member_id)
     events.publish_after_commit(events.session_revoked(member_id=member_id))

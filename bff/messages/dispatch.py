@@ -12,9 +12,10 @@ from bff import events, outbox
 from bff.identity.email_flows import issue_password_reset
 from bff.identity.models import Member, Session
 from bff.identity.sessions import live_sessions
-from bff.messages.models import Delivery, DeliveryChannel, Notification, PushDevice
+from bff.messages.models import PushDevice
 from bff.messages.texts import language_of, render
 from bff.outbox import MessageKind, OutboxMessage
+from bff.outbox.models import Delivery, DeliveryChannel, Notification
 from bff.profile.models import Preferences
 from bff.profile.services import default_preferences
 from bff.settings import Settings

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from tortoise.functions import Count
 
 from bff.db.paging import keyset_page
-from bff.messages.models import Notification
+from bff.outbox.models import Notification
 
 
 async def unread_counts(member_ids: Sequence[int]) -> dict[int, int]:

@@ -31,10 +31,11 @@ from bff.messages.channels import (
 )
 from bff.messages.dispatch import CATEGORY, Category, dispatch
 from bff.messages.expiring import queue_expiring_points
-from bff.messages.models import Delivery, DeliveryChannel, DeliveryStatus, PushDevice
+from bff.messages.models import PushDevice
 from bff.messages.texts import email_message, render
 from bff.messages.unsubscribe import unsubscribe_url
 from bff.outbox import MessageKind, OutboxMessage
+from bff.outbox.models import Delivery, DeliveryChannel, DeliveryStatus
 from bff.settings import Settings
 
 logger = logging.getLogger("bff.messages")

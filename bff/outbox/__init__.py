@@ -10,13 +10,14 @@ The messages worker (`bff.messages.worker`) reads the rows after the commit and 
 
 from bff.outbox.kinds import SECURITY_KINDS, MessageKind
 from bff.outbox.models import OutboxMessage
-from bff.outbox.write import enqueue, reveal_secret, seal_secret
+from bff.outbox.write import enqueue, erase_member, reveal_secret, seal_secret
 
 __all__ = [
     "SECURITY_KINDS",
     "MessageKind",
     "OutboxMessage",
     "enqueue",
+    "erase_member",
     "reveal_secret",
     "seal_secret",
 ]

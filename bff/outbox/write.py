@@ -12,7 +12,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from bff.outbox.kinds import MessageKind
-from bff.outbox.models import OutboxMessage
+from bff.outbox.models import Delivery, Notification, OutboxMessage
 from bff.settings import Settings
 
 
@@ -32,6 +32,13 @@ async def enqueue(
         dedup_key=dedup_key,
         created_at=datetime.now(UTC),
     )
+
+
+async def erase_member(*, member_id: int) -> None:
+    """Closing an account: the member's queued messages, notifications and deliveries go
+    (they hold addresses and texts). Inside the closing transaction."""
+    for table in (OutboxMessage, Notification, Delivery):
+        await table.filter(member_id=member_id).delete()
 
 
 @cache

@@ -2,7 +2,8 @@ from tortoise import migrations
 from tortoise.migrations import operations as ops
 import functools
 from bff.identity.models import EmailTokenPurpose
-from bff.messages.models import DeliveryChannel, DeliveryStatus, PushPlatform
+from bff.messages.models import PushPlatform
+from bff.outbox.models import DeliveryChannel, DeliveryStatus
 from json import dumps, loads
 from tortoise.fields.base import OnDelete
 from tortoise import fields

@@ -6,8 +6,9 @@ from dataclasses import dataclass
 
 from bff.graphql.loaders import Loader
 from bff.messages.devices import live_devices
-from bff.messages.models import Notification, PushDevice
+from bff.messages.models import PushDevice
 from bff.messages.notifications import notifications_page, unread_counts
+from bff.outbox.models import Notification
 
 
 @dataclass(frozen=True)

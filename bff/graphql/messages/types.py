@@ -15,6 +15,7 @@ from bff.graphql.node import register_node
 from bff.graphql.relay import Node, node_id
 from bff.messages import models
 from bff.outbox import MessageKind
+from bff.outbox.models import Notification as NotificationRow
 
 
 @strawberry.enum
@@ -51,7 +52,7 @@ class Notification(Node):
     read_at: datetime | None
 
     @classmethod
-    def from_model(cls, row: models.Notification) -> Self:
+    def from_model(cls, row: NotificationRow) -> Self:
         return cls(
             pk=row.id,
             id=node_id("Notification", row.id),
