@@ -166,7 +166,6 @@ def email_message(
     message["From"] = sender
     message["To"] = to
     message["Message-ID"] = make_msgid(domain=sender.rpartition("@")[2].strip("> ") or None)
-    message["Content-Language"] = language_of(language)
     if unsubscribe_url is not None:
         message["List-Unsubscribe"] = f"<{unsubscribe_url}>"
         message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
@@ -186,4 +185,6 @@ def email_message(
         f"<title>{html.escape(text.title)}</title></head><body>{body}</body></html>\n",
         subtype="html",
     )
+    # After the content: setting it clears Content-* headers.
+    message["Content-Language"] = language_of(language)
     return message

@@ -1,0 +1,153 @@
+"""A real SMTP server (aiosmtpd) and a stand-in for the push service, both on loopback ports
+of this suite's range, and workers that deliver to them."""
+
+from __future__ import annotations
+
+import asyncio
+import email
+import socket
+import threading
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from email.message import EmailMessage
+from email.policy import default as default_policy
+from typing import Any
+
+import pytest
+import uvicorn
+from aiosmtpd.controller import Controller
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from bff.messages.worker import Worker
+from bff.settings import Settings
+
+# The ports this suite's servers may use (ports of other suites' servers stay free).
+PORTS = range(8500, 8600)
+
+
+def port_in_range() -> int:
+    for port in PORTS:
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError("no free port in 8500-8599")
+
+
+@dataclass
+class MailServer:
+    """What the SMTP server received, and how it answers: `rcpt_reply` / `data_reply` map an
+    address to a reply for its next attempts (popped from the list; 250 when empty)."""
+
+    port: int = 0
+    received: list[EmailMessage] = field(default_factory=list)
+    rcpt_replies: dict[str, list[str]] = field(default_factory=dict)
+    data_replies: list[str] = field(default_factory=list)
+    # Called (in the server's thread) with each message before it is answered.
+    on_message: Callable[[EmailMessage], None] | None = None
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    async def handle_RCPT(  # noqa: N802 (aiosmtpd's hook name)
+        self, server: Any, session: Any, envelope: Any, address: str, options: Any
+    ) -> str:
+        del server, session, options
+        with self.lock:
+            replies = self.rcpt_replies.get(address)
+            if replies:
+                return replies.pop(0)
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802 (aiosmtpd's hook name)
+        del server, session
+        with self.lock:
+            if self.data_replies:
+                return self.data_replies.pop(0)
+        message = email.message_from_bytes(envelope.content, policy=default_policy)
+        assert isinstance(message, EmailMessage)
+        if self.on_message is not None:
+            self.on_message(message)
+        with self.lock:
+            self.received.append(message)
+        return "250 Message accepted"
+
+    def to(self, address: str) -> list[EmailMessage]:
+        with self.lock:
+            return [message for message in self.received if message["To"] == address]
+
+
+@pytest.fixture
+async def mail_server() -> AsyncIterator[MailServer]:
+    server = MailServer()
+    server.port = port_in_range()
+    controller = Controller(server, hostname="127.0.0.1", port=server.port)
+    controller.start()
+    try:
+        yield server
+    finally:
+        controller.stop()
+
+
+@dataclass
+class PushService:
+    """The stand-in push API: records each POST; tokens in `gone` answer 410."""
+
+    url: str = ""
+    received: list[dict[str, Any]] = field(default_factory=list)
+    authorizations: list[str | None] = field(default_factory=list)
+    gone: set[str] = field(default_factory=set)
+
+
+@pytest.fixture
+async def push_service() -> AsyncIterator[PushService]:
+    service = PushService()
+
+    async def send(request: Request) -> JSONResponse:
+        payload = await request.json()
+        service.authorizations.append(request.headers.get("authorization"))
+        if payload["to"] in service.gone:
+            return JSONResponse({"error": "unregistered"}, status_code=410)
+        service.received.append(payload)
+        return JSONResponse({"id": len(service.received)})
+
+    app = Starlette(routes=[Route("/send", send, methods=["POST"])])
+    port = port_in_range()
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="off", log_config=None)
+    )
+    task = asyncio.create_task(server.serve())
+    async with asyncio.timeout(10):
+        while not server.started:  # noqa: ASYNC110 (uvicorn exposes a flag, not an event)
+            await asyncio.sleep(0.01)
+    service.url = f"http://127.0.0.1:{port}/send"
+    yield service
+    server.should_exit = True
+    await task
+
+
+def mail_settings(settings: Settings, mail_server: MailServer, **changes: Any) -> Settings:
+    """The suite's settings delivering to the test SMTP server, retrying at once."""
+    update: dict[str, Any] = {
+        "mail_url": f"smtp://127.0.0.1:{mail_server.port}?tls=none",
+        "delivery_retry_base": timedelta(0),
+        **changes,
+    }
+    return settings.model_copy(update=update)
+
+
+def worker(settings: Settings, name: str = "w1") -> Worker:
+    return Worker(settings, name=name)
+
+
+async def deliver_all(settings: Settings, rounds: int = 5) -> None:
+    """Run a worker until nothing moves (or `rounds` rounds)."""
+    runner = worker(settings)
+    for _ in range(rounds):
+        if not await runner.run_once():
+            return

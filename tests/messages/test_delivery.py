@@ -1,0 +1,251 @@
+"""The worker: outbox to SMTP exactly once, with a killed worker and with two workers; retries
+of transient failures, permanent ones recorded; switched-off channels get nothing."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from bff import events, outbox
+from bff.outbox import MessageKind
+from bff.outbox.models import Delivery, DeliveryStatus, Notification
+from bff.profile.services import update_preferences
+from tests.factories import create_member
+from tests.messages.conftest import deliver_all, mail_settings, worker
+
+
+async def queue_points(member_id: int, points: int = 10) -> None:
+    async with events.transaction():
+        await outbox.enqueue(
+            member_id=member_id, kind=MessageKind.POINTS_CREDITED, params={"points": points}
+        )
+
+
+async def change_that_fails(member_id: int) -> None:
+    async with events.transaction():
+        await outbox.enqueue(member_id=member_id, kind=MessageKind.PASSWORD_CHANGED)
+        raise RuntimeError("the change failed")
+
+
+async def test_a_queued_notice_reaches_the_smtp_server_and_the_bell_once(
+    app, settings, mail_server
+):
+    """One outbox row: one mail (text and HTML), one notification; more rounds send nothing."""
+    member = await create_member()
+    await queue_points(member.id, 42)
+    configured = mail_settings(settings, mail_server)
+
+    await deliver_all(configured)
+    await deliver_all(configured)
+
+    [mail] = mail_server.to(member.email)
+    assert mail["Subject"] == "Начислены баллы"
+    assert "42" in mail.get_body(("plain",)).get_content()
+    assert "<p>" in mail.get_body(("html",)).get_content()
+    assert await Notification.filter(member_id=member.id).count() == 1
+    assert await Delivery.filter(status=DeliveryStatus.SENT).count() == 1
+
+
+async def test_a_member_writing_english_gets_english_mail(app, settings, mail_server):
+    """The member's language picks the text."""
+    member = await create_member()
+    member.language = "en"
+    await member.save()
+    await queue_points(member.id, 7)
+
+    await deliver_all(mail_settings(settings, mail_server))
+
+    [mail] = mail_server.to(member.email)
+    assert mail["Subject"] == "Points credited"
+    assert mail["Content-Language"] == "en"
+
+
+async def test_a_worker_killed_mid_batch_leaves_the_rest_to_another_and_nothing_twice(
+    app, settings, mail_server
+):
+    """Killed while its second mail is being accepted: the other worker sends the last three
+    once the lease passes; the interrupted one is recorded, not sent again."""
+    members = [await create_member() for _ in range(5)]
+    for member in members:
+        await queue_points(member.id)
+    configured = mail_settings(settings, mail_server, delivery_lease=timedelta(seconds=60))
+    second_arrived = threading.Event()
+    killed = threading.Event()
+
+    def on_message(_message):
+        if len(mail_server.received) == 1:  # the second one (the first is already recorded)
+            second_arrived.set()
+            killed.wait(10)
+
+    mail_server.on_message = on_message
+    first = worker(configured, "doomed")
+    await first.dispatch_pending(datetime.now(UTC))
+    doomed = asyncio.create_task(first.deliver_due(datetime.now(UTC)))
+    async with asyncio.timeout(10):
+        while not second_arrived.is_set():  # noqa: ASYNC110 (set in the SMTP server's thread)
+            await asyncio.sleep(0.01)
+    doomed.cancel()
+    await asyncio.gather(doomed, return_exceptions=True)
+    killed.set()
+    mail_server.on_message = None
+
+    survivor = worker(configured, "survivor")
+    early = await survivor.deliver_due(datetime.now(UTC))
+    later = await survivor.deliver_due(datetime.now(UTC) + timedelta(seconds=61))
+
+    addresses = [mail["To"] for mail in mail_server.received]
+    assert early == 0
+    assert later == 3
+    assert sorted(addresses) == sorted(member.email for member in members)
+    statuses = await Delivery.all().order_by("id").values_list("status", flat=True)
+    assert statuses == [DeliveryStatus.SENT, DeliveryStatus.FAILED, *[DeliveryStatus.SENT] * 3]
+
+
+async def test_two_workers_side_by_side_deliver_every_message_once(app, settings, mail_server):
+    """Twenty notices for ten members, two workers at once: twenty mails, none twice."""
+    members = [await create_member() for _ in range(10)]
+    for member in members:
+        await queue_points(member.id, 1)
+        await queue_points(member.id, 2)
+    configured = mail_settings(settings, mail_server, worker_batch_size=4)
+    one, two = worker(configured, "one"), worker(configured, "two")
+
+    for _ in range(20):
+        moved = await asyncio.gather(one.run_once(), two.run_once())
+        if not any(moved):
+            break
+
+    assert len(mail_server.received) == 20
+    for member in members:
+        bodies = [mail.get_body(("plain",)).get_content() for mail in mail_server.to(member.email)]
+        # In order per member: 1 point, then 2.
+        assert ["1" in body for body in bodies] == [True, False]
+    assert await Notification.all().count() == 20
+
+
+async def test_a_transient_smtp_failure_is_tried_again(app, settings, mail_server):
+    """451 first, then accepted: one mail, two attempts."""
+    member = await create_member()
+    mail_server.rcpt_replies[member.email] = ["451 4.3.0 Try again later"]
+    await queue_points(member.id)
+
+    await deliver_all(mail_settings(settings, mail_server))
+
+    delivery = await Delivery.get(member_id=member.id)
+    assert len(mail_server.to(member.email)) == 1
+    assert (delivery.status, delivery.attempts) == (DeliveryStatus.SENT, 2)
+
+
+async def test_a_retry_waits_for_its_backoff(app, settings, mail_server):
+    """With a retry base, the second attempt waits: the next round sends nothing."""
+    member = await create_member()
+    mail_server.rcpt_replies[member.email] = ["421 4.7.0 Busy"]
+    await queue_points(member.id)
+    configured = mail_settings(settings, mail_server, delivery_retry_base=timedelta(minutes=1))
+    runner = worker(configured)
+
+    await runner.run_once()
+    await runner.run_once()
+    delivery = await Delivery.get(member_id=member.id)
+    await runner.run_once(datetime.now(UTC) + timedelta(minutes=2))
+
+    assert delivery.status == DeliveryStatus.PENDING
+    assert delivery.next_attempt_at > datetime.now(UTC) + timedelta(seconds=50)
+    assert len(mail_server.to(member.email)) == 1
+
+
+async def test_a_permanent_refusal_is_recorded_and_never_tried_again(app, settings, mail_server):
+    """550: FAILED after one attempt, with the reason; later rounds leave it alone."""
+    member = await create_member()
+    mail_server.rcpt_replies[member.email] = ["550 5.1.1 No such user"] * 5
+    await queue_points(member.id)
+
+    await deliver_all(mail_settings(settings, mail_server), rounds=5)
+
+    delivery = await Delivery.get(member_id=member.id)
+    assert (delivery.status, delivery.attempts) == (DeliveryStatus.FAILED, 1)
+    assert "550" in (delivery.last_error or "")
+    assert mail_server.received == []
+
+
+async def test_a_failure_that_never_passes_gives_up_after_the_last_attempt(
+    app, settings, mail_server
+):
+    """Transient every time: FAILED after DELIVERY_MAX_ATTEMPTS, not retried forever."""
+    member = await create_member()
+    mail_server.rcpt_replies[member.email] = ["451 4.3.0 Later"] * 10
+    await queue_points(member.id)
+
+    await deliver_all(mail_settings(settings, mail_server, delivery_max_attempts=3), rounds=10)
+
+    delivery = await Delivery.get(member_id=member.id)
+    assert (delivery.status, delivery.attempts) == (DeliveryStatus.FAILED, 3)
+    assert (delivery.last_error or "").startswith("gave up")
+
+
+async def test_an_unreachable_mail_server_is_a_transient_failure(app, settings, mail_server):
+    """Nothing listening: the delivery waits for another attempt."""
+    member = await create_member()
+    await queue_points(member.id)
+    configured = settings.model_copy(
+        update={"mail_url": "smtp://127.0.0.1:1?tls=none", "delivery_retry_base": timedelta(0)}
+    )
+
+    await worker(configured).run_once()
+
+    delivery = await Delivery.get(member_id=member.id)
+    assert (delivery.status, delivery.attempts) == (DeliveryStatus.PENDING, 1)
+
+
+async def test_a_member_who_switched_mail_off_gets_no_mail_but_the_bell(app, settings, mail_server):
+    """notifyByEmail off: no delivery, no mail; the notification is still in the bell."""
+    member = await create_member()
+    await update_preferences(member_id=member.id, changes={"notify_by_email": False})
+    await queue_points(member.id)
+
+    await deliver_all(mail_settings(settings, mail_server))
+
+    assert mail_server.received == []
+    assert await Delivery.all().count() == 0
+    assert await Notification.filter(member_id=member.id).count() == 1
+
+
+async def test_a_security_notice_ignores_the_switches(app, settings, mail_server):
+    """Every switch off: PASSWORD_CHANGED is still mailed."""
+    member = await create_member()
+    await update_preferences(
+        member_id=member.id, changes={"notify_by_email": False, "notify_by_push": False}
+    )
+    async with events.transaction():
+        await outbox.enqueue(member_id=member.id, kind=MessageKind.PASSWORD_CHANGED)
+
+    await deliver_all(mail_settings(settings, mail_server))
+
+    [mail] = mail_server.to(member.email)
+    assert mail["Subject"] == "Пароль изменён"
+
+
+async def test_a_message_rolled_back_with_its_change_is_never_sent(app, settings, mail_server):
+    """The outbox row shares the change's transaction: an error after it leaves nothing."""
+    member = await create_member()
+    with pytest.raises(RuntimeError):
+        await change_that_fails(member.id)
+
+    await deliver_all(mail_settings(settings, mail_server))
+
+    assert mail_server.received == []
+
+
+async def test_mail_to_a_folder_is_one_eml_file_per_message(app, settings, tmp_path):
+    """MAIL_URL=file://<folder>: each message an .eml file there."""
+    member = await create_member()
+    await queue_points(member.id, 5)
+    configured = settings.model_copy(update={"mail_url": f"file://{tmp_path}/mail"})
+
+    await deliver_all(configured)
+
+    [eml] = list((tmp_path / "mail").glob("*.eml"))
+    assert f"To: {member.email}" in eml.read_text()
