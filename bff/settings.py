@@ -270,6 +270,8 @@ class Settings(BaseSettings):
             problems.append("METRICS_TOKEN: set one (scrapers send it as a bearer token)")
         if self.uses_sqlite:
             problems.append("DATABASE_URL: use PostgreSQL (postgres://...), not SQLite")
+        if self.mail_url.startswith("file:") or "tls=none" in self.mail_url:
+            problems.append("MAIL_URL: use smtp:// (STARTTLS) or smtps:// in production")
         if self.graphiql_enabled:
             problems.append("GRAPHIQL: must be false in production")
         if self.introspection_enabled:

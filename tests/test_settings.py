@@ -52,6 +52,7 @@ def production_settings(*, internal_api_keys: str = STORE_KEY, **overrides: obje
         "database_url": "postgres://bff@db/bff",
         "internal_api_keys": internal_api_keys,
         "cors_origins": "https://portal.example",
+        "mail_url": "smtp://bff:secret@mail.example:587",
     }
     return Settings(_env_file=None, **{**values, **overrides})  # type: ignore[call-arg,arg-type]
 
@@ -126,3 +127,13 @@ def test_a_redis_deployment_with_its_own_events_channel_is_runnable():
     settings = production_settings(redis_url="redis://cache:6379/0", events_channel="bff:portal")
 
     assert settings.production_problems() == []
+
+
+def test_production_refuses_mail_to_a_folder_or_in_clear():
+    """file:// is development's; SMTP without TLS leaks mail and its links."""
+    for url in ("file://mail", "smtp://relay.local:25?tls=none"):
+        settings = production_settings(mail_url=url)
+
+        assert settings.production_problems() == [
+            "MAIL_URL: use smtp:// (STARTTLS) or smtps:// in production"
+        ]

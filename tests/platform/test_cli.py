@@ -111,6 +111,7 @@ def test_check_config_accepts_a_complete_production_configuration(environment, c
         "DATABASE_URL": "postgres://bff@db/bff",
         "INTERNAL_API_KEYS": "store-key-" + "r" * 32,
         "CORS_ORIGINS": "https://portal.example",
+        "MAIL_URL": "smtp://bff:secret@mail.example:587",
     }.items():
         environment.setenv(name, value)
 
