@@ -5,6 +5,7 @@ mobile push service's HTTP API). A sender raises `TransientDeliveryError` (try a
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import os
 import time
@@ -42,41 +43,80 @@ class PushSender(Protocol):
     async def send(self, *, token: str, platform: str, title: str, body: str) -> None: ...
 
 
-@dataclass(frozen=True)
 class SmtpSender:
     """SMTP submission: `smtp://` upgrades with STARTTLS (required), `smtps://` is TLS from the
-    first byte; `?tls=none` sends in clear (a local relay or a test server only)."""
+    first byte; `?tls=none` sends in clear (a local relay or a test server only).
 
-    hostname: str
-    port: int
-    username: str | None
-    password: str | None
-    use_tls: bool
-    start_tls: bool | None
+    One connection is kept and reused while messages keep coming (a worker's batch); one idle
+    for REUSE_SECONDS, or after any error, is replaced by a new one before the next message,
+    so a send never goes to a connection the server may have timed out."""
+
+    REUSE_SECONDS = 10.0
+
+    def __init__(
+        self,
+        *,
+        hostname: str,
+        port: int,
+        username: str | None,
+        password: str | None,
+        use_tls: bool,
+        start_tls: bool,
+    ) -> None:
+        self.hostname = hostname
+        self.port = port
+        self.username = username
+        self.password = password
+        self.use_tls = use_tls
+        self.start_tls = start_tls
+        self._client: aiosmtplib.SMTP | None = None
+        self._last_used = 0.0
+        self._lock = asyncio.Lock()
+
+    async def _connection(self) -> aiosmtplib.SMTP:
+        fresh = time.monotonic() - self._last_used < self.REUSE_SECONDS
+        if self._client is not None and self._client.is_connected and fresh:
+            return self._client
+        await self._drop()
+        client = aiosmtplib.SMTP(
+            hostname=self.hostname,
+            port=self.port,
+            username=self.username,
+            password=self.password,
+            use_tls=self.use_tls,
+            start_tls=self.start_tls,
+            timeout=SMTP_TIMEOUT_SECONDS,
+        )
+        await client.connect()
+        self._client = client
+        return client
+
+    async def _drop(self) -> None:
+        client, self._client = self._client, None
+        if client is not None and client.is_connected:
+            with contextlib.suppress(Exception):
+                await client.quit()
 
     async def send(self, message: EmailMessage) -> None:
-        try:
-            await aiosmtplib.send(
-                message,
-                hostname=self.hostname,
-                port=self.port,
-                username=self.username,
-                password=self.password,
-                use_tls=self.use_tls,
-                start_tls=self.start_tls,
-                timeout=SMTP_TIMEOUT_SECONDS,
-            )
-        except aiosmtplib.SMTPRecipientsRefused as error:
-            codes = [refusal.code for refusal in error.recipients]
-            if codes and all(code in _PERMANENT_SMTP for code in codes):
-                raise PermanentDeliveryError(f"recipient refused ({codes[0]})") from None
-            raise TransientDeliveryError(f"recipient deferred ({codes})") from None
-        except aiosmtplib.SMTPResponseException as error:
-            if error.code in _PERMANENT_SMTP:
-                raise PermanentDeliveryError(f"SMTP {error.code}") from None
-            raise TransientDeliveryError(f"SMTP {error.code}") from None
-        except (aiosmtplib.SMTPException, OSError, TimeoutError) as error:
-            raise TransientDeliveryError(f"SMTP unavailable: {type(error).__name__}") from None
+        async with self._lock:
+            try:
+                client = await self._connection()
+                await client.send_message(message)
+            except aiosmtplib.SMTPRecipientsRefused as error:
+                await self._drop()
+                codes = [refusal.code for refusal in error.recipients]
+                if codes and all(code in _PERMANENT_SMTP for code in codes):
+                    raise PermanentDeliveryError(f"recipient refused ({codes[0]})") from None
+                raise TransientDeliveryError(f"recipient deferred ({codes})") from None
+            except aiosmtplib.SMTPResponseException as error:
+                await self._drop()
+                if error.code in _PERMANENT_SMTP:
+                    raise PermanentDeliveryError(f"SMTP {error.code}") from None
+                raise TransientDeliveryError(f"SMTP {error.code}") from None
+            except (aiosmtplib.SMTPException, OSError, TimeoutError) as error:
+                await self._drop()
+                raise TransientDeliveryError(f"SMTP unavailable: {type(error).__name__}") from None
+            self._last_used = time.monotonic()
 
 
 _sequence = itertools.count()
