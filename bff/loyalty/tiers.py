@@ -17,11 +17,12 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from bff import events
+from bff import events, outbox
 from bff.db.sql import Parameters, python_time
 from bff.identity.models import Member
 from bff.loyalty.ledger import PointsOwner
 from bff.loyalty.models import MemberTier, Purchase, TierChange, TierCode
+from bff.outbox import MessageKind
 from bff.settings import Settings
 
 __all__ = [
@@ -311,6 +312,9 @@ async def _record_change(
         member_id=member_id, from_tier=from_tier, to_tier=to_tier, changed_at=at, window_spend=spend
     )
     events.publish_after_commit(events.tier_changed(member_id))
+    await outbox.enqueue(
+        member_id=member_id, kind=MessageKind.TIER_CHANGED, params={"tier": to_tier.value}
+    )
 
 
 async def tier_history(*, member_id: int) -> list[TierChange]:

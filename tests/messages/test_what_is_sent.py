@@ -167,3 +167,19 @@ async def test_expiring_points_are_announced_once_per_member_and_date(
     assert (first, again) == (1, 0)
     assert expiring.params == {"points": 30, "date": expiry.date().isoformat()}
     assert "POINTS_EXPIRING" in await kinds_of(member.id)
+
+
+async def test_reaching_a_new_tier_is_told(client, settings, mail_server):
+    """The purchase that lifts the member to Silver: TIER_CHANGED in the bell and by mail."""
+    member = await create_member()
+    number, _ = await issue_card(client)
+    card = await Card.get(number=number)
+    await attach_card(member_id=member.id, card_id=card.id, label=None, settings=settings)
+
+    await buy(client, number, "150000.00")
+    await deliver_all(mail_settings(settings, mail_server))
+
+    # The tier is settled before the purchase's points are credited: the mails follow suit.
+    assert await kinds_of(member.id) == ["TIER_CHANGED", "POINTS_CREDITED"]
+    subjects = [mail["Subject"] for mail in mail_server.to(member.email)]
+    assert subjects == ["Новый уровень", "Начислены баллы"]
