@@ -23,8 +23,8 @@ from bff.graphql.identity.queries import IdentityQuery
 from bff.graphql.limits import max_directives_rule
 from bff.graphql.loyalty.mutations import CardsMutation, ProgramMutation
 from bff.graphql.loyalty.program import ProgramQuery
-from bff.graphql.metrics import operation_metrics
 from bff.graphql.messages.mutations import MessagesMutation
+from bff.graphql.metrics import operation_metrics
 from bff.graphql.node import NodeQuery
 from bff.graphql.offers.mutations import OffersMutation
 from bff.graphql.offers.queries import OffersQuery
