@@ -21,8 +21,17 @@ def compose() -> dict:
 def test_compose_runs_postgres_redis_a_migration_two_bff_processes_and_a_worker():
     services = compose()["services"]
 
-    assert set(services) == {"postgres", "redis", "migrate", "bff-1", "bff-2", "worker"}
+    assert set(services) == {
+        "postgres",
+        "redis",
+        "migrate",
+        "bff-1",
+        "bff-2",
+        "worker",
+        "messages",
+    }
     assert services["migrate"]["command"] == ["bff", "migrate"]
+    assert services["messages"]["command"] == ["bff", "worker"]
     assert "bff prune" in " ".join(services["worker"]["command"])
     assert services["bff-1"]["ports"] != services["bff-2"]["ports"]
 
