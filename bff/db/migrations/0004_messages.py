@@ -10,7 +10,7 @@ from tortoise import fields
 from tortoise.indexes import Index
 
 class Migration(migrations.Migration):
-    dependencies = [('bff', '0002_tiers')]
+    dependencies = [('bff', '0003_rewards')]
 
     initial = False
 
