@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from tortoise.expressions import F, Q
 from tortoise.queryset import QuerySet
 
-from bff import events
+from bff import events, outbox
 from bff.db.paging import keyset_page
 from bff.errors import DomainError, ErrorCode
 from bff.identity.models import Member, ProgramStatus
@@ -19,6 +19,7 @@ from bff.loyalty.models import Card, CardStatus, Coupon, CouponStatus, PointsEnt
 from bff.loyalty.tiers import TierCode
 from bff.offers.models import Offer
 from bff.offers.services import activated_offers
+from bff.outbox import MessageKind
 from bff.settings import Settings
 
 # Digits and capitals without the look-alikes 0/O, 1/I/L: 31 symbols, about 4.95 bits each.
@@ -211,6 +212,9 @@ async def redeem_reward(
         )
         events.publish_after_commit(events.points_balance_changed(member_id))
         events.publish_after_commit(events.coupon_changed(member_id=member_id, coupon_id=coupon.id))
+        await outbox.enqueue(
+            member_id=member_id, kind=MessageKind.COUPON_ISSUED, params={"title": reward.title}
+        )
     return coupon
 
 

@@ -18,7 +18,8 @@ from tests.factories import create_member, create_session
 from tests.graphql_client import gql
 from tests.identity.conftest import PASSWORD, login
 from tests.identity.test_two_factor import DISABLE, enable_two_factor
-from tests.loyalty.store import buy, issue_card
+from tests.loyalty.rewards_helpers import member_with_points, redeem
+from tests.loyalty.store import buy, issue_card, publish_reward
 from tests.messages.conftest import deliver_all, mail_settings
 from tests.offers.test_offers import create_offer
 
@@ -183,3 +184,16 @@ async def test_reaching_a_new_tier_is_told(client, settings, mail_server):
     assert await kinds_of(member.id) == ["TIER_CHANGED", "POINTS_CREDITED"]
     subjects = [mail["Subject"] for mail in mail_server.to(member.email)]
     assert subjects == ["Новый уровень", "Начислены баллы"]
+
+
+async def test_a_coupon_bought_with_points_is_told(client, settings, mail_server):
+    """Redeeming a reward: COUPON_ISSUED with the reward's title."""
+    member, token, _ = await member_with_points(client, 300)
+    reward_id = await publish_reward(client, "Espresso machine", cost=200)
+
+    assert (await redeem(client, token, reward_id))["userErrors"] == []
+    await deliver_all(mail_settings(settings, mail_server))
+
+    assert (await kinds_of(member.id))[-1] == "COUPON_ISSUED"
+    [mail] = [m for m in mail_server.to(member.email) if m["Subject"] == "Новый купон"]
+    assert "Espresso machine" in mail.get_body(("plain",)).get_content()
