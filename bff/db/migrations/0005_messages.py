@@ -10,7 +10,7 @@ from tortoise import fields
 from tortoise.indexes import Index
 
 class Migration(migrations.Migration):
-    dependencies = [('bff', '0003_rewards')]
+    dependencies = [('bff', '0004_indexes')]
 
     initial = False
 
