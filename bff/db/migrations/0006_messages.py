@@ -10,7 +10,7 @@ from tortoise import fields
 from tortoise.indexes import Index
 
 class Migration(migrations.Migration):
-    dependencies = [('bff', '0004_indexes')]
+    dependencies = [('bff', '0005_returns_and_offer_use')]
 
     initial = False
 
