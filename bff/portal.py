@@ -4,7 +4,9 @@ so the cookie session needs no CORS.
 Hashed files under `assets/` never change: cached for a year, immutable. `/` is the
 single-page app's `index.html` (its screens are `#/` routes), never cached (a deploy is seen at
 once), with the Content-Security-Policy the app is built to pass (no inline script or style,
-same-origin connections only: `/graphql` over HTTP and websocket).
+same-origin connections only: `/graphql` over HTTP and websocket). The same page answers the
+paths of the links mailed to members (`/reset-password?token=...`, see bff/messages/worker.py),
+with `Referrer-Policy: no-referrer` so the token is sent nowhere else.
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ from typing import TYPE_CHECKING
 from starlette.responses import FileResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
+
+from bff.messages.worker import LINK_PATHS
 
 if TYPE_CHECKING:
     from starlette.requests import Request
@@ -63,24 +67,22 @@ class ImmutableFiles(StaticFiles):
 
 
 def portal_routes(settings: Settings) -> list[Route | Mount]:
-    """`/` (the app's `index.html`; its screens are `#/...` routes) and `/assets/*`; nothing
-    when the portal is not built."""
+    """`/` and the mailed links' paths (the app's `index.html`; its screens are `#/...` routes)
+    and `/assets/*`; nothing when the portal is not built."""
     folder = portal_folder(settings)
     if folder is None:
         return []
     index = folder / "index.html"
 
-    async def app_page(_: Request) -> Response:
-        return FileResponse(
-            index,
-            media_type="text/html",
-            headers={
-                "Cache-Control": "no-cache",
-                "Content-Security-Policy": CONTENT_SECURITY_POLICY,
-            },
-        )
+    async def app_page(request: Request) -> Response:
+        headers = {"Cache-Control": "no-cache", "Content-Security-Policy": CONTENT_SECURITY_POLICY}
+        if request.url.path in LINK_PATHS:
+            headers["Referrer-Policy"] = "no-referrer"
+        return FileResponse(index, media_type="text/html", headers=headers)
 
-    routes: list[Route | Mount] = [Route("/", app_page, methods=["GET", "HEAD"])]
+    routes: list[Route | Mount] = [
+        Route(path, app_page, methods=["GET", "HEAD"]) for path in ("/", *LINK_PATHS)
+    ]
     if (folder / "assets").is_dir():
         routes.append(Mount("/assets", ImmutableFiles(directory=folder / "assets")))
     return routes

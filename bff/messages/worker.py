@@ -46,6 +46,8 @@ _LINKS = {
     MessageKind.PASSWORD_RESET: "/reset-password",
     MessageKind.EMAIL_CHANGE_CONFIRMATION: "/confirm-email",
 }
+# The web portal serves its app at these paths too (bff/portal.py).
+LINK_PATHS = tuple(_LINKS.values())
 MAX_BACKOFF_SECONDS = 6 * 3600
 
 

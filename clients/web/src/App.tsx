@@ -1,14 +1,23 @@
 // The shell: who is signed in decides between the sign-in screens and the portal; hash routes,
-// the navigation, the language switch and sign-out.
+// the navigation, the bell, the language switch and sign-out. The links mailed to members
+// (/verify-email, /reset-password, /confirm-email with ?token=) are paths, not hash routes: their
+// page shows whoever is signed in.
 import { useMutation, useQuery } from "@apollo/client/react";
-import { Suspense, useCallback, useEffect, useRef, useState } from "react";
+import { lazy, Suspense, useCallback, useEffect, useRef, useState } from "react";
 import { resetSession } from "./apollo";
+import { Bell } from "./bell";
 import { WebLogoutDocument, WebViewerDocument } from "./gql/graphql";
 import { useI18n, type Language } from "./i18n";
 import SignIn from "./pages/SignIn";
 import SignUp from "./pages/SignUp";
 import { routes } from "./routes";
 import { NetworkError, SessionContext } from "./ui";
+
+const MailLink = lazy(() => import("./pages/MailLink"));
+const ForgotPassword = lazy(() => import("./pages/ForgotPassword"));
+export const MAIL_LINKS = ["/verify-email", "/reset-password", "/confirm-email"] as const;
+export type MailLinkPath = (typeof MAIL_LINKS)[number];
+const mailLink = MAIL_LINKS.find((path) => path === location.pathname);
 
 function useHashPath(): string {
   const read = () => location.hash.replace(/^#\/?/, "");
@@ -69,13 +78,27 @@ export default function App() {
 
   const me = viewer.data?.me;
   let content;
-  if (viewer.error && !viewer.data) {
+  if (mailLink) {
+    content = (
+      <Suspense fallback={<p aria-busy="true">{t("app.loading")}</p>}>
+        <MailLink path={mailLink} />
+      </Suspense>
+    );
+  } else if (viewer.error && !viewer.data) {
     content = <NetworkError retry={() => void viewer.refetch()} />;
   } else if (viewer.loading && !viewer.data) {
     content = <p aria-busy="true">{t("app.loading")}</p>;
   } else if (!me) {
     content =
-      path === "sign-up" ? <SignUp onSignedIn={signedIn} /> : <SignIn onSignedIn={signedIn} notice={notice} />;
+      path === "sign-up" ? (
+        <SignUp onSignedIn={signedIn} />
+      ) : path === "forgot-password" ? (
+        <Suspense fallback={<p aria-busy="true">{t("app.loading")}</p>}>
+          <ForgotPassword />
+        </Suspense>
+      ) : (
+        <SignIn onSignedIn={signedIn} notice={notice} />
+      );
   } else {
     const route = routes.find((r) => r.path === path) ?? routes[0];
     const Page = route.page;
@@ -94,18 +117,19 @@ export default function App() {
       </a>
       <header className="top">
         <span className="brand">{t("app.title")}</span>
+        {me && !mailLink && <Bell memberId={me.id} count={me.unreadNotificationCount} />}
         <LanguageSwitch />
-        {me && (
+        {me && !mailLink && (
           <button type="button" onClick={() => void signOut()}>
             {t("app.signOut")}
           </button>
         )}
       </header>
       <div className="layout">
-        {me && (
+        {me && !mailLink && (
           <nav aria-label={t("nav.main")}>
             <ul>
-              {routes.map((r) => (
+              {routes.filter((r) => !r.hidden).map((r) => (
                 <li key={r.path}>
                   <a href={`#/${r.path}`} aria-current={r === current ? "page" : undefined}>
                     {t(r.nav)}

@@ -9,10 +9,18 @@ export type Route = {
   path: string;
   nav: MessageKey;
   page: ComponentType | LazyExoticComponent<ComponentType>;
+  /** Reached otherwise (the header's bell), not listed in the navigation. */
+  hidden?: boolean;
 };
 
 export const routes: Route[] = [
   { path: "dashboard", nav: "nav.dashboard", page: Dashboard },
+  {
+    path: "notifications",
+    nav: "nav.notifications",
+    page: lazy(() => import("./pages/Notifications")),
+    hidden: true,
+  },
   { path: "cards", nav: "nav.cards", page: lazy(() => import("./pages/Cards")) },
   { path: "purchases", nav: "nav.purchases", page: lazy(() => import("./pages/Purchases")) },
   { path: "points", nav: "nav.points", page: lazy(() => import("./pages/PointsHistory")) },

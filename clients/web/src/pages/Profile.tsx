@@ -1,7 +1,13 @@
-// Profile: names, phone, company, INN.
+// Profile: the email address (verified or not, the link sent again, a change to a new address
+// confirmed by a link sent there), names, phone, company, INN.
 import { useMutation, useQuery } from "@apollo/client/react";
 import { useContext, useState, type FormEvent } from "react";
-import { WebSettingsDocument, WebUpdateProfileDocument } from "../gql/graphql";
+import {
+  WebRequestEmailChangeDocument,
+  WebRequestEmailVerificationDocument,
+  WebSettingsDocument,
+  WebUpdateProfileDocument,
+} from "../gql/graphql";
 import { useI18n, type MessageKey } from "../i18n";
 import {
   byField,
@@ -23,6 +29,97 @@ const FIELDS: [("firstName" | "lastName" | "phone" | "companyName" | "taxId"), M
   ["companyName", "field.companyName"],
   ["taxId", "field.taxId"],
 ];
+
+function EmailAddress({ email, verified }: { email: string; verified: boolean }) {
+  const { t } = useI18n();
+  const session = useContext(SessionContext);
+  const [resend, resending] = useMutation(WebRequestEmailVerificationDocument);
+  const [change, changing] = useMutation(WebRequestEmailChangeDocument);
+  const [errors, setErrors] = useState<{ form: "resend" | "change"; list: readonly UserError[] }>({
+    form: "change",
+    list: [],
+  });
+  const [notice, setNotice] = useState<string | null>(null);
+  const [network, setNetwork] = useState(false);
+
+  async function run(form: "resend" | "change", action: () => Promise<readonly UserError[] | undefined>) {
+    setNetwork(false);
+    setNotice(null);
+    try {
+      const list = (await action()) ?? [];
+      setErrors({ form, list });
+      return list.length === 0;
+    } catch (failure) {
+      setNetwork(mutationFailure(failure, session) === "network");
+      return false;
+    }
+  }
+
+  async function sendAgain() {
+    if (await run("resend", async () => (await resend()).data?.requestEmailVerification.userErrors)) {
+      setNotice(t("profile.resent"));
+    }
+  }
+
+  async function requestChange(event: FormEvent<HTMLFormElement>) {
+    event.preventDefault();
+    const form = event.currentTarget;
+    const { newEmail, password } = formValues(form);
+    const sent = await run(
+      "change",
+      async () => (await change({ variables: { newEmail: newEmail.trim(), password } })).data?.requestEmailChange.userErrors,
+    );
+    if (sent) {
+      form.reset();
+      setNotice(t("profile.changeRequested", { email: newEmail.trim(), current: email }));
+    }
+  }
+
+  const fieldErrors = byField(errors.form === "change" ? errors.list : []);
+  return (
+    <section className="card" aria-labelledby="email-title">
+      <h2 id="email-title">{t("profile.emailTitle")}</h2>
+      <p>
+        <span data-testid="email">{email}</span>
+        <span className={verified ? "badge ok" : "badge warn"} data-testid="email-verified">
+          {verified ? t("profile.verified") : t("profile.unverified")}
+        </span>
+      </p>
+      {!verified && (
+        <>
+          <p className="hint">{t("profile.unverifiedHelp")}</p>
+          <button type="button" onClick={() => void sendAgain()} disabled={resending.loading}>
+            {t("profile.resend")}
+          </button>
+          {errors.form === "resend" && <FormErrors errors={byField(errors.list)} />}
+        </>
+      )}
+      {notice && (
+        <p className="notice" role="status">
+          {notice}
+        </p>
+      )}
+      {network && <NetworkError />}
+      <h3>{t("profile.changeEmail")}</h3>
+      <p className="hint">{t("profile.changeEmailHelp", { email })}</p>
+      <form onSubmit={requestChange} noValidate>
+        <Field label={t("profile.newEmail")} name="newEmail" type="email" autoComplete="email" required errors={fieldErrors} />
+        <Field
+          label={t("auth.password")}
+          name="password"
+          type="password"
+          autoComplete="current-password"
+          required
+          errors={fieldErrors}
+        />
+        <FormErrors errors={fieldErrors} shown={["newEmail", "password"]} />
+        <button type="submit" disabled={changing.loading}>
+          {t("profile.changeEmail")}
+        </button>
+      </form>
+    </section>
+  );
+}
 
 export default function Profile() {
   const { t } = useI18n();
@@ -51,11 +148,9 @@ export default function Profile() {
   return (
     <Page title={t("profile.title")}>
       <QueryState loading={loading && !data} error={error} signedOut={!!data && !me} retry={() => void refetch()}>
+        {me && <EmailAddress email={me.email} verified={me.emailVerified} />}
         {me && (
           <form onSubmit={submit} noValidate>
-            <p>
-              {t("auth.email")}: {me.email}
-            </p>
             {FIELDS.map(([name, label]) => (
               <Field key={name} label={t(label)} name={name} defaultValue={me[name] ?? ""} errors={fieldErrors} />
             ))}

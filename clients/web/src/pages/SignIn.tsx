@@ -81,6 +81,9 @@ export default function SignIn({ onSignedIn, notice }: { onSignedIn: () => void;
         </button>
       </form>
       <p>
+        <a href="#/forgot-password">{t("auth.forgot")}</a>
+      </p>
+      <p>
         {t("auth.noAccount")} <a href="#/sign-up">{t("auth.signUp")}</a>
       </p>
     </Page>
