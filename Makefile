@@ -79,7 +79,7 @@ run: $(RUNTIME_STAMP) portal
 	@echo "  portal       http://$(HOST):$(PORT)/"
 	@echo "  store API    X-Api-Key: $(STORE_KEY)  (docs/internal-api.md), e.g.:"
 	@echo "    curl -s -X POST http://$(HOST):$(PORT)/internal/v1/cards -H 'X-Api-Key: $(STORE_KEY)' -H 'Content-Type: application/json' -d '{}'"
-	@INTERNAL_API_KEYS='$(STORE_KEY)' $(BIN)/bff serve --host $(HOST) --port $(PORT)
+	@INTERNAL_API_KEYS='$(STORE_KEY)' PORTAL_URL="$${PORTAL_URL:-http://$(HOST):$(PORT)}" $(BIN)/bff serve --host $(HOST) --port $(PORT)
 
 ## test: the whole suite on SQLite (DATABASE_URL=postgres://... runs it on PostgreSQL)
 test: $(DEV_STAMP) $(NODE_TEST_DEPS)
