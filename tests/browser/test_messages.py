@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import email
 import email.policy
+import json
 import re
 from collections.abc import AsyncIterator
 from datetime import timedelta
@@ -17,7 +18,7 @@ import pytest
 from playwright.async_api import Browser, Page, expect
 
 from bff.messages.worker import Worker
-from tests.browser.test_portal import PASSWORD, Portal, sign_up
+from tests.browser.test_portal import AXE_RESULTS, PASSWORD, Portal, sign_up
 from tests.conftest import make_settings
 
 MAIL_WAIT_SECONDS = 20
@@ -341,3 +342,4 @@ async def test_a_member_verifies_the_email_and_changes_it_through_the_mailed_lin
     )
     await portal.screen("34-privacy-russian")
     assert portal.csp_violations == []
+    print(f"axe-core violations per screen: {json.dumps(AXE_RESULTS)}")  # noqa: T201
