@@ -116,6 +116,21 @@ EVENTS_RECEIVED = Counter(
     "Events received from Redis by this process's bus listener.",
     registry=REGISTRY,
 )
+EVENT_BUS_LAG_SECONDS = Histogram(
+    "bff_event_bus_lag_seconds",
+    "Time from an event's publication by any process to its arrival at this process's bus "
+    "listener (clocks of the processes assumed in step; a growing lag means Redis or this "
+    "process is behind).",
+    buckets=(0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1.0, 5.0),
+    registry=REGISTRY,
+)
+DELIVERIES = Counter(
+    "bff_message_deliveries",
+    "Message deliveries finished by the messages worker, by channel and outcome (sent; retry: a "
+    "transient failure, tried again later; failed: permanent, or given up).",
+    ["channel", "outcome"],
+    registry=REGISTRY,
+)
 EVENT_BUS_RECONNECTS = Counter(
     "bff_event_bus_reconnects",
     "Times the bus listener lost Redis and retried.",

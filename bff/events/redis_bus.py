@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
+import time
 from contextlib import suppress
 from typing import TYPE_CHECKING
 
@@ -62,7 +64,7 @@ class RedisEventBus(EventBus):
 
     async def publish(self, event: Event) -> None:
         try:
-            await self._publisher.publish(self.channel, event.to_json())
+            await self._publisher.publish(self.channel, _stamped(event))
             metrics.EVENTS_PUBLISHED.labels(outcome="ok").inc()
         except REDIS_FAILURES:
             metrics.EVENTS_PUBLISHED.labels(outcome="failed").inc()
@@ -89,4 +91,19 @@ class RedisEventBus(EventBus):
                 logger.warning("ignoring a malformed event on %s", self.channel)
                 continue
             metrics.EVENTS_RECEIVED.inc()
+            sent_at = _sent_at(message["data"])
+            if sent_at is not None:
+                metrics.EVENT_BUS_LAG_SECONDS.observe(max(0.0, time.time() - sent_at))
             self.deliver(event)
+
+
+def _stamped(event: Event) -> str:
+    """The event's JSON with the wall-clock time of publication (`sent_at`, seconds since the
+    epoch) beside its fields, so listeners can measure the bus's lag; `Event` ignores it."""
+    return event.to_json()[:-1] + f',"sent_at":{time.time():.6f}}}'
+
+
+def _sent_at(raw: str | bytes) -> float | None:
+    """The publication time `_stamped` added, or None (an event from an older process)."""
+    value = json.loads(raw).get("sent_at")
+    return float(value) if isinstance(value, int | float) else None

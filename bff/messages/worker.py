@@ -20,7 +20,7 @@ from typing import Any
 
 from tortoise.expressions import F, Q
 
-from bff import outbox
+from bff import metrics, outbox
 from bff.messages.channels import (
     HttpPushSender,
     MailSender,
@@ -188,6 +188,7 @@ class Worker:
             lease_until=None,
             last_error=error[:500],
         )
+        metrics.DELIVERIES.labels(channel=delivery.channel.value, outcome="retry").inc()
         logger.warning("delivery %s failed (%s); attempt %s", delivery.id, error, attempts)
 
     async def _finish(
@@ -203,6 +204,8 @@ class Worker:
             lease_until=None,
             params={},
         )
+        outcome = "sent" if status is DeliveryStatus.SENT else "failed"
+        metrics.DELIVERIES.labels(channel=delivery.channel.value, outcome=outcome).inc()
 
     async def _send(self, delivery: Delivery) -> None:
         kind = MessageKind(delivery.kind)

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bff import events, outbox
+from bff import events, metrics, outbox
 from bff.outbox import MessageKind
 from bff.outbox.models import Delivery, DeliveryStatus, Notification
 from bff.profile.services import update_preferences
@@ -137,6 +137,31 @@ async def test_a_transient_smtp_failure_is_tried_again(app, settings, mail_serve
     delivery = await Delivery.get(member_id=member.id)
     assert len(mail_server.to(member.email)) == 1
     assert (delivery.status, delivery.attempts) == (DeliveryStatus.SENT, 2)
+
+
+def delivered(outcome: str) -> float:
+    sample = metrics.REGISTRY.get_sample_value(
+        "bff_message_deliveries_total", {"channel": "EMAIL", "outcome": outcome}
+    )
+    return sample or 0.0
+
+
+async def test_deliveries_are_counted_for_the_metrics_by_outcome(app, settings, mail_server):
+    """A 451 then an accepted mail, and a 550: one retry, one sent, one failed."""
+    lucky, unlucky = await create_member(), await create_member()
+    mail_server.rcpt_replies[lucky.email] = ["451 4.3.0 Try again later"]
+    mail_server.rcpt_replies[unlucky.email] = ["550 5.1.1 No such user"] * 5
+    before = {outcome: delivered(outcome) for outcome in ("sent", "retry", "failed")}
+    await queue_points(lucky.id)
+    await queue_points(unlucky.id)
+
+    await deliver_all(mail_settings(settings, mail_server), rounds=5)
+
+    assert {outcome: delivered(outcome) - before[outcome] for outcome in before} == {
+        "sent": 1,
+        "retry": 1,
+        "failed": 1,
+    }
 
 
 async def test_a_retry_waits_for_its_backoff(app, settings, mail_server):

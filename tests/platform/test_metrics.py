@@ -207,3 +207,7 @@ async def test_events_published_to_redis_and_received_back_are_counted(client):
     assert value(after, "bff_events_published_total", outcome="ok") == (
         value(before, "bff_events_published_total", outcome="ok") + 1
     )
+    # The event's trip through Redis is timed: one more observation of the lag, a short one.
+    lag_count = value(after, "bff_event_bus_lag_seconds_count")
+    assert lag_count == value(before, "bff_event_bus_lag_seconds_count") + 1
+    assert value(after, "bff_event_bus_lag_seconds_bucket", le="5.0") == lag_count
