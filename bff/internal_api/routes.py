@@ -108,9 +108,8 @@ async def parse_body(request: Request, model: type[B]) -> B:
 
 
 def coupons_used(result: PurchaseResult) -> dict[str, Any]:
-    """The receipt answer's part about coupons: present when the receipt used any."""
-    if not result.coupons_used:
-        return {}
+    """The receipt answer's part about coupons: always present, like `offersApplied`, so a till
+    reads one shape (an empty list when the receipt used none)."""
     return {
         "couponsUsed": [
             {

@@ -64,7 +64,7 @@ async def test_parallel_duplicate_receipts_are_credited_once(client):
     statuses = sorted(response.status_code for response in responses)
     assert statuses == [200] * (TILLS - 1) + [201]
     first = {"receiptId": body["receiptId"], "pointsEarned": 99, "pointsRedeemed": 0}
-    assert all(r.json() == {**first, "offersApplied": []} for r in responses)
+    assert all(r.json() == {**first, "couponsUsed": [], "offersApplied": []} for r in responses)
     assert await Purchase.all().count() == 1
     assert await PointsEntry.all().count() == 1
 

@@ -64,6 +64,7 @@ async def test_an_activated_offer_is_applied_and_its_use_recorded(client):
         "receiptId": body["receiptId"],
         "pointsEarned": 20,
         "pointsRedeemed": 0,
+        "couponsUsed": [],
         "offersApplied": [{"id": offer_id, "title": "Coffee", "discountPercent": 10}],
     }
     uses = await used_at(client, token)
