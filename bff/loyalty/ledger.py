@@ -162,18 +162,18 @@ def _portions(remaining: Sequence[int], points: int) -> list[int]:
     return taken
 
 
-async def _take_from(lots: Sequence[PointsLot], points: int) -> int:
-    """Take up to `points` from `lots` in the order given; the points taken."""
-    emptied: list[int] = []
+async def _take_from(lots: Sequence[PointsLot], points: int) -> list[tuple[PointsLot, int]]:
+    """Take up to `points` from `lots` in the order given; each lot drawn from, with the points
+    taken from it."""
     portions = _portions([lot.remaining for lot in lots], points)
-    for lot, taken in zip(lots, portions, strict=True):
-        if taken == lot.remaining:
-            emptied.append(lot.id)
-        elif taken:
+    drawn = [(lot, taken) for lot, taken in zip(lots, portions, strict=True) if taken]
+    for lot, taken in drawn:
+        if taken < lot.remaining:
             await PointsLot.filter(id=lot.id).update(remaining=lot.remaining - taken)
+    emptied = [lot.id for lot, taken in drawn if taken == lot.remaining]
     if emptied:
         await PointsLot.filter(id__in=emptied).update(remaining=0)
-    return sum(portions)
+    return drawn
 
 
 async def expire_due(*, owner: PointsOwner, now: datetime) -> None:
@@ -245,17 +245,10 @@ async def spend(
         purchase_id=purchase_id,
         reward_id=reward_id,
     )
-    emptied: list[int] = []
-    draws: list[PointsDraw] = []
-    for lot, taken in zip(lots, _portions([lot.remaining for lot in lots], points), strict=True):
-        if taken:
-            draws.append(PointsDraw(entry_id=entry.id, lot_id=lot.id, points=taken))
-        if taken == lot.remaining:
-            emptied.append(lot.id)
-        elif taken:
-            await PointsLot.filter(id=lot.id).update(remaining=lot.remaining - taken)
-    if emptied:
-        await PointsLot.filter(id__in=emptied).update(remaining=0)
+    draws = [
+        PointsDraw(entry_id=entry.id, lot_id=lot.id, points=taken)
+        for lot, taken in await _take_from(lots, points)
+    ]
     if draws:
         await PointsDraw.bulk_create(draws)
     return entry
@@ -299,7 +292,7 @@ async def take_back(
         lots = await owner.lots().filter(bucket.q()).order_by("expires_at", "id")
         # A stable sort: the purchase's own lot first, the others still soonest-expiring first.
         lots.sort(key=lambda lot: own_lot is None or lot.id != own_lot.id)
-        taken += await _take_from(lots, points - taken)
+        taken += sum(drawn for _, drawn in await _take_from(lots, points - taken))
     if taken:
         await PointsEntry.create(
             member_id=owner.member_id,
