@@ -5,6 +5,7 @@ import { useContext, useEffect, useRef, useState } from "react";
 import { notificationTitle } from "../bell";
 import { WebMarkNotificationsReadDocument, WebNotificationsDocument } from "../gql/graphql";
 import { useI18n } from "../i18n";
+import { appendPage } from "../paging";
 import { mutationFailure, NetworkError, Page, QueryState, SessionContext } from "../ui";
 
 const SECURITY = new Set(["NEW_SIGN_IN", "PASSWORD_CHANGED", "TWO_FACTOR_DISABLED", "EMAIL_CHANGE_REQUESTED"]);
@@ -83,15 +84,7 @@ export default function Notifications() {
             onClick={() =>
               void fetchMore({
                 variables: { after: page.pageInfo.endCursor },
-                updateQuery: (previous, { fetchMoreResult }) => ({
-                  me: {
-                    ...fetchMoreResult.me!,
-                    notifications: {
-                      ...fetchMoreResult.me!.notifications,
-                      edges: [...previous.me!.notifications.edges, ...fetchMoreResult.me!.notifications.edges],
-                    },
-                  },
-                }),
+                updateQuery: appendPage("notifications"),
               })
             }
           >

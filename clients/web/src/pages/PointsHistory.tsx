@@ -2,6 +2,7 @@
 import { useQuery } from "@apollo/client/react";
 import { WebPointsHistoryDocument } from "../gql/graphql";
 import { formatDate, useI18n } from "../i18n";
+import { appendPage } from "../paging";
 import { Page, QueryState } from "../ui";
 
 export default function PointsHistory() {
@@ -44,15 +45,7 @@ export default function PointsHistory() {
             onClick={() =>
               void fetchMore({
                 variables: { after: page.pageInfo.endCursor },
-                updateQuery: (previous, { fetchMoreResult }) => ({
-                  me: {
-                    ...fetchMoreResult.me!,
-                    pointsHistory: {
-                      ...fetchMoreResult.me!.pointsHistory,
-                      edges: [...previous.me!.pointsHistory.edges, ...fetchMoreResult.me!.pointsHistory.edges],
-                    },
-                  },
-                }),
+                updateQuery: appendPage("pointsHistory"),
               })
             }
           >

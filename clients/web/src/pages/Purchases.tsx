@@ -3,6 +3,7 @@ import { useQuery } from "@apollo/client/react";
 import { useState } from "react";
 import { WebTransactionsDocument } from "../gql/graphql";
 import { formatDate, formatMoney, useI18n } from "../i18n";
+import { appendPage } from "../paging";
 import { Page, QueryState } from "../ui";
 
 export default function Purchases() {
@@ -57,15 +58,7 @@ export default function Purchases() {
             onClick={() =>
               void fetchMore({
                 variables: { after: page.pageInfo.endCursor },
-                updateQuery: (previous, { fetchMoreResult }) => ({
-                  me: {
-                    ...fetchMoreResult.me!,
-                    transactions: {
-                      ...fetchMoreResult.me!.transactions,
-                      edges: [...previous.me!.transactions.edges, ...fetchMoreResult.me!.transactions.edges],
-                    },
-                  },
-                }),
+                updateQuery: appendPage("transactions"),
               })
             }
           >
