@@ -32,6 +32,11 @@ class TierCode(StrEnum):
         """0 for the lowest tier; compare ranks, never codes."""
         return list(TierCode).index(self)
 
+    def reaches(self, minimum: TierCode | None) -> bool:
+        """Whether holding this tier satisfies a `minimum` tier (None: no minimum): the one rule
+        behind offers' and rewards' minimum tiers."""
+        return minimum is None or self.rank >= minimum.rank
+
 
 class CardKind(StrEnum):
     PHYSICAL = "PHYSICAL"

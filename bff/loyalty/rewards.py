@@ -71,7 +71,7 @@ def reward_problem(reward: Reward, *, buyer: Buyer, now: datetime) -> DomainErro
             ErrorCode.NOT_ENROLLED, "Join the program to buy rewards.", field="rewardId"
         )
     offered = reward.valid_until is None or reward.valid_until > now
-    tier_ok = reward.minimum_tier is None or buyer.tier.rank >= reward.minimum_tier.rank
+    tier_ok = buyer.tier.reaches(reward.minimum_tier)
     if not offered or not tier_ok:
         return DomainError(ErrorCode.REWARD_NOT_AVAILABLE, NOT_AVAILABLE, field="rewardId")
     if reward.stock is not None and reward.stock <= 0:

@@ -78,7 +78,7 @@ def visible_tier_codes(code: TierCode | None) -> frozenset[str]:
     """The minimum tiers a member holding `code` satisfies (none without a tier)."""
     if code is None:
         return frozenset()
-    return frozenset(other.value for other in TierCode if other.rank <= code.rank)
+    return frozenset(other.value for other in TierCode if code.reaches(other))
 
 
 def month_start(moment: datetime) -> datetime:
