@@ -17,6 +17,7 @@ from bff.identity.devices import device_token, is_known_device
 from bff.identity.email_tokens import queue_email_verification
 from bff.identity.models import (
     EmailToken,
+    Language,
     Member,
     ProgramStatus,
     RecoveryCode,
@@ -66,6 +67,7 @@ class Registration:
     company_name: str | None = None
     tax_id: str | None = None
     accept_terms: bool = False
+    language: Language = Language.RU
 
 
 def _clean_registration(data: Registration) -> dict[str, Any]:
@@ -124,6 +126,7 @@ async def register(
                 program_joined_at=now,
                 terms_version=settings.terms_version,
                 terms_accepted_at=now,
+                language=data.language.value,
             )
             await queue_email_verification(member=member, settings=settings)
     except IntegrityError:

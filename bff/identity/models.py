@@ -13,6 +13,13 @@ class ProgramStatus(StrEnum):
     OPTED_OUT = "OPTED_OUT"
 
 
+class Language(StrEnum):
+    """The language of a member's mail and notices (ISO 639-1)."""
+
+    RU = "ru"
+    EN = "en"
+
+
 class SessionTransport(StrEnum):
     COOKIE = "COOKIE"
     BEARER = "BEARER"
@@ -45,8 +52,9 @@ class Member(Model):
     closed_at = fields.DatetimeField(null=True)
     # Set when the member opened a verification link sent to the current address.
     email_verified_at = fields.DatetimeField(null=True)
-    # The language of mail and notices: "ru" or "en".
-    language = fields.CharField(max_length=2, default="ru", db_default="ru")
+    # The language of mail and notices: a `Language` value, chosen at registration and in the
+    # profile.
+    language = fields.CharField(max_length=2, default=Language.RU.value, db_default="ru")
 
     class Meta:
         table = "member"

@@ -56,6 +56,7 @@ async def export_member_data(*, member_id: int) -> dict[str, Any]:
             "termsVersion": member.terms_version,
             "termsAcceptedAt": _time(member.terms_accepted_at),
             "twoFactorEnabled": member.totp_enabled_at is not None,
+            "language": member.language,
             "createdAt": _time(member.created_at),
         },
         "preferences": {

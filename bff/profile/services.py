@@ -10,7 +10,7 @@ from tortoise.transactions import in_transaction
 from bff import events
 from bff.identity import accounts as identity
 from bff.identity.accounts import confirm_password
-from bff.identity.models import Member
+from bff.identity.models import Language, Member
 from bff.identity.throttle import throttle_for
 from bff.identity.validation import clean_member_fields
 from bff.loyalty import program as loyalty
@@ -35,10 +35,16 @@ class ProfileChanges:
     phone: str | None = None
     company_name: str | None = None
     tax_id: str | None = None
+    # Of mail and notices: each message takes the language of the moment it is dispatched.
+    language: Language | None = None
 
 
 async def update_profile(*, member: Member, changes: ProfileChanges) -> Member:
-    cleaned = clean_member_fields(asdict(changes))
+    given = asdict(changes)
+    language = given.pop("language")
+    cleaned: dict[str, str | None] = clean_member_fields(given)
+    if language is not None:
+        cleaned["language"] = Language(language).value
     if cleaned:
         await Member.filter(id=member.id).update(**cleaned, updated_at=datetime.now(UTC))
         await member.refresh_from_db()

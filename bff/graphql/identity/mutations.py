@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 
 import strawberry
+from werkzeug.datastructures import LanguageAccept
+from werkzeug.http import parse_accept_header
 
 from bff.graphql.context import Info
 from bff.graphql.errors import returns_user_errors
@@ -25,6 +27,7 @@ from bff.graphql.identity.types import (
 )
 from bff.graphql.identity.types import SessionTransport as GraphQLSessionTransport
 from bff.graphql.permissions import IsMember
+from bff.graphql.profile.types import Language as GraphQLLanguage
 from bff.graphql.session import (
     clear_session_cookie,
     known_device,
@@ -33,7 +36,7 @@ from bff.graphql.session import (
     uses_session_cookie,
 )
 from bff.identity import accounts, models, two_factor_setup
-from bff.identity.models import SessionTransport
+from bff.identity.models import Language, SessionTransport
 from bff.identity.sessions import Authentication
 from bff.ids import expect_global_id
 
@@ -44,6 +47,17 @@ def transport_of(value: GraphQLSessionTransport | None) -> SessionTransport:
 
 def user_agent(info: Info) -> str | None:
     return info.context.request.headers.get("user-agent")
+
+
+def language_of(value: GraphQLLanguage | None, info: Info) -> Language:
+    """The language asked for, else the request's Accept-Language best match (Russian when it
+    asks for neither, or says nothing)."""
+    if value is not None:
+        return Language[value.name]
+    accepted = parse_accept_header(
+        info.context.request.headers.get("accept-language"), LanguageAccept
+    )
+    return Language(accepted.best_match([language.value for language in Language], Language.RU))
 
 
 def signed_in(info: Info, result: accounts.SignIn) -> AuthPayload:
@@ -92,6 +106,7 @@ class IdentityMutation:
             company_name=input.company_name,
             tax_id=input.tax_id,
             accept_terms=input.accept_terms,
+            language=language_of(input.language, info),
         )
         result = await accounts.register(
             data=data,

@@ -21,7 +21,7 @@ from bff.graphql.offers import member_fields as offers
 from bff.graphql.offers.types import Offer
 from bff.graphql.permissions import IsMember
 from bff.graphql.profile import member_fields as profile
-from bff.graphql.profile.types import Preferences
+from bff.graphql.profile.types import Language, Preferences
 from bff.graphql.relay import Connection, HasPk, Node, node_id
 from bff.graphql.rewards import member_fields as rewards
 from bff.graphql.rewards.types import Coupon
@@ -124,6 +124,9 @@ class Member(_MemberLeadingFields, Node):
     )
     program_status: ProgramStatus
     two_factor_enabled: bool
+    language: Language = strawberry.field(
+        description="The language of the member's mail and notices (the portal adopts it)."
+    )
     sessions: list[Session] = strawberry.field(
         resolver=live_sessions_of,
         description="The member's live sessions, most recently used first.",
@@ -167,6 +170,7 @@ class Member(_MemberLeadingFields, Node):
             tax_id=member.tax_id,
             program_status=ProgramStatus(member.program_status.value),
             two_factor_enabled=member.totp_enabled_at is not None,
+            language=Language(member.language),
             email_verified=member.email_verified_at is not None,
         )
 
@@ -232,6 +236,13 @@ class RegisterInput:
     tax_id: str | None = None
     accept_terms: bool
     session_transport: SessionTransport | None = SessionTransport.COOKIE
+    language: Language | None = strawberry.field(
+        default=None,
+        description=(
+            "Of mail and notices; when null, the best match of the request's Accept-Language "
+            "between Russian and English (Russian when neither is asked for)."
+        ),
+    )
 
 
 @strawberry.input

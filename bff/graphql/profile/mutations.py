@@ -11,6 +11,7 @@ from bff.graphql.permissions import IsMember
 from bff.graphql.profile.loaders import PreferencesByMemberIdLoader
 from bff.graphql.profile.types import UpdatePreferencesInput, UpdateProfileInput
 from bff.graphql.session import clear_session_cookie
+from bff.identity.models import Language
 from bff.profile import services
 
 
@@ -25,6 +26,7 @@ class ProfileMutation:
             phone=input.phone,
             company_name=input.company_name,
             tax_id=input.tax_id,
+            language=Language[input.language.name] if input.language else None,
         )
         member = await services.update_profile(
             member=info.context.signed_in_member, changes=changes

@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import Enum
 from typing import Self
 
 import strawberry
 
 from bff.profile import models
+
+
+@strawberry.enum(description="The language of the member's mail and notices.")
+class Language(Enum):
+    RU = strawberry.enum_value("ru", description="Russian (the default).")
+    EN = strawberry.enum_value("en", description="English.")
 
 
 @strawberry.type
@@ -40,6 +47,10 @@ class UpdateProfileInput:
     phone: str | None = strawberry.field(default=None, description="E.164; empty clears it.")
     company_name: str | None = strawberry.field(default=None, description="Empty clears it.")
     tax_id: str | None = strawberry.field(default=None, description="INN; empty clears it.")
+    language: Language | None = strawberry.field(
+        default=None,
+        description=("Of mail and notices from now on; those already on their way keep theirs."),
+    )
 
 
 @strawberry.input
