@@ -75,9 +75,9 @@ async def next_data(ws: GraphQLWebSocket) -> dict[str, Any]:
 async def test_the_mobile_app_runs_its_whole_journey_with_trusted_documents_only(  # noqa: PLR0915 (one journey)
     trusted_server,
 ):
-    """Sign up, link a card, watch points arrive live, block and unblock the card, the tier
-    rising live, the program, a digital card, offers, notification switches, opt-out refused,
-    two-factor sign-in, close the account."""
+    """Sign up (in English), link a card, watch points arrive live, block and unblock the card,
+    the tier rising live, the program, a digital card, offers, notification switches, the
+    language, opt-out refused, two-factor sign-in, close the account."""
     base = trusted_server.replace("ws://", "http://").removesuffix("/graphql")
     async with httpx.AsyncClient(base_url=base) as http:
         app = MobileApp(http)
@@ -90,9 +90,11 @@ async def test_the_mobile_app_runs_its_whole_journey_with_trusted_documents_only
                 "lastName": "Mobile",
                 "acceptTerms": True,
                 "sessionTransport": "BEARER",
+                "language": "EN",
             },
         )
         assert registered["register"]["userErrors"] == []
+        assert registered["register"]["member"]["language"] == "EN"
         app.token = registered["register"]["token"]
 
         card = await app.store("cards", {})
@@ -175,6 +177,8 @@ async def test_the_mobile_app_runs_its_whole_journey_with_trusted_documents_only
 
         switched = await app.send("MobileUpdatePreferences", input={"marketingBySms": True})
         assert switched["updatePreferences"]["member"]["preferences"]["marketingBySms"] is True
+        russian = await app.send("MobileSetLanguage", language="RU")
+        assert russian["updateProfile"]["member"]["language"] == "RU"
 
         refused = await app.send("MobileOptOut", password=PASSWORD)
         assert [e["code"] for e in refused["optOut"]["userErrors"]] == ["CARDS_STILL_LINKED"]
