@@ -1,13 +1,15 @@
 // The shell: who is signed in decides between the sign-in screens and the portal; hash routes,
-// the navigation, the bell, the language switch and sign-out. The links mailed to members
+// the navigation, the bell, the language switch and sign-out. A signed-in member's language is
+// theirs: the portal adopts the saved one at sign-in, and the switch saves a new one (it is also
+// the language of their mail and notices). The links mailed to members
 // (/verify-email, /reset-password, /confirm-email with ?token=) are paths, not hash routes: their
 // page shows whoever is signed in.
 import { useMutation, useQuery } from "@apollo/client/react";
 import { lazy, Suspense, useCallback, useEffect, useRef, useState } from "react";
 import { resetSession } from "./apollo";
 import { Bell } from "./bell";
-import { WebLogoutDocument, WebViewerDocument } from "./gql/graphql";
-import { useI18n, type Language } from "./i18n";
+import { WebLogoutDocument, WebUpdateProfileDocument, WebViewerDocument } from "./gql/graphql";
+import { fromApiLanguage, toApiLanguage, useI18n, type Language } from "./i18n";
 import SignIn from "./pages/SignIn";
 import SignUp from "./pages/SignUp";
 import { routes } from "./routes";
@@ -30,12 +32,18 @@ function useHashPath(): string {
   return path;
 }
 
-function LanguageSwitch() {
+function LanguageSwitch({ signedIn }: { signedIn: boolean }) {
   const { language, setLanguage, t } = useI18n();
+  const [save] = useMutation(WebUpdateProfileDocument);
+  const choose = (next: Language) => {
+    setLanguage(next);
+    // Saved for the member (mail, notices, next sign-in); offline, the page still switches.
+    if (signedIn) void save({ variables: { input: { language: toApiLanguage(next) } } }).catch(() => undefined);
+  };
   return (
     <label className="language">
       {t("app.language")}{" "}
-      <select value={language} onChange={(e) => setLanguage(e.target.value as Language)}>
+      <select value={language} onChange={(e) => choose(e.target.value as Language)}>
         <option value="ru" lang="ru">
           Русский
         </option>
@@ -48,7 +56,7 @@ function LanguageSwitch() {
 }
 
 export default function App() {
-  const { t } = useI18n();
+  const { t, setLanguage } = useI18n();
   const path = useHashPath();
   const viewer = useQuery(WebViewerDocument, { fetchPolicy: "network-only" });
   const [logout] = useMutation(WebLogoutDocument);
@@ -77,6 +85,11 @@ export default function App() {
   }, [path]);
 
   const me = viewer.data?.me;
+  const savedLanguage = me?.language;
+  useEffect(() => {
+    // At sign-in (and whenever the saved choice changes, e.g. in the profile) the page follows it.
+    if (savedLanguage) setLanguage(fromApiLanguage(savedLanguage));
+  }, [me?.id, savedLanguage]); // setLanguage is a new function on each render: not a dependency
   let content;
   if (mailLink) {
     content = (
@@ -118,7 +131,7 @@ export default function App() {
       <header className="top">
         <span className="brand">{t("app.title")}</span>
         {me && !mailLink && <Bell memberId={me.id} count={me.unreadNotificationCount} />}
-        <LanguageSwitch />
+        <LanguageSwitch signedIn={!!me && !mailLink} />
         {me && !mailLink && (
           <button type="button" onClick={() => void signOut()}>
             {t("app.signOut")}

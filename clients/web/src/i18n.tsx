@@ -1,6 +1,7 @@
 // Every string of the portal, in English and Russian, in one place. A new screen adds its keys
 // here (both languages: the `Messages` type makes a missing Russian key a build error).
 import { createContext, useContext, useState, type ReactNode } from "react";
+import type { Language as ApiLanguage } from "./gql/graphql";
 
 const en = {
   "app.title": "Loyalty portal",
@@ -161,6 +162,8 @@ const en = {
   "profile.changeEmailHelp": "We send a link to the new address. Until you open it, you keep signing in with {email}.",
   "profile.newEmail": "New email",
   "profile.changeRequested": "Check {email}: open the link there to finish. Until then, sign in with {current}.",
+  "profile.language": "Language of email and notifications",
+  "profile.languageHelp": "The portal is shown in it too; the language switch at the top changes it as well.",
   "error.INVALID_TOKEN": "This link is no longer valid: it was used already or has expired.",
   "security.title": "Security",
   "security.twoFactor": "Two-factor authentication",
@@ -457,6 +460,8 @@ const ru: Messages = {
   "profile.changeEmailHelp": "Мы пришлём ссылку на новый адрес. Пока вы её не откроете, вход — с адресом {email}.",
   "profile.newEmail": "Новая почта",
   "profile.changeRequested": "Откройте ссылку в письме на {email}, чтобы завершить смену. До тех пор входите с адресом {current}.",
+  "profile.language": "Язык писем и уведомлений",
+  "profile.languageHelp": "На нём же показывается портал; переключатель языка вверху меняет и его.",
   "error.INVALID_TOKEN": "Ссылка больше не действует: её уже использовали или срок истёк.",
   "security.title": "Безопасность",
   "security.twoFactor": "Двухфакторная аутентификация",
@@ -592,6 +597,9 @@ const ru: Messages = {
 };
 
 export type Language = "en" | "ru";
+/** The API's name of a language (a member's language of mail and notices). */
+export const toApiLanguage = (language: Language): ApiLanguage => (language === "en" ? "EN" : "RU");
+export const fromApiLanguage = (language: ApiLanguage): Language => (language === "EN" ? "en" : "ru");
 const catalogs: Record<Language, Messages> = { en, ru };
 const STORAGE_KEY = "portal.language";
 

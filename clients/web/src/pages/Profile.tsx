@@ -1,8 +1,10 @@
 // Profile: the email address (verified or not, the link sent again, a change to a new address
-// confirmed by a link sent there), names, phone, company, INN.
+// confirmed by a link sent there), names, phone, company, INN, and the language of mail and
+// notices (the portal's own: saving it switches the page, the header's switch saves it too).
 import { useMutation, useQuery } from "@apollo/client/react";
-import { useContext, useState, type FormEvent } from "react";
+import { useContext, useId, useState, type FormEvent } from "react";
 import {
+  type Language,
   WebRequestEmailChangeDocument,
   WebRequestEmailVerificationDocument,
   WebSettingsDocument,
@@ -29,6 +31,28 @@ const FIELDS: [("firstName" | "lastName" | "phone" | "companyName" | "taxId"), M
   ["companyName", "field.companyName"],
   ["taxId", "field.taxId"],
 ];
+
+function LanguageField({ saved }: { saved: Language }) {
+  const { t } = useI18n();
+  const id = useId();
+  return (
+    <div className="field">
+      <label htmlFor={id}>{t("profile.language")}</label>
+      {/* Keyed by the saved value: a change from the header's switch shows here at once. */}
+      <select id={id} name="language" defaultValue={saved} key={saved} aria-describedby={`${id}-hint`}>
+        <option value="RU" lang="ru">
+          Русский
+        </option>
+        <option value="EN" lang="en">
+          English
+        </option>
+      </select>
+      <p className="hint" id={`${id}-hint`}>
+        {t("profile.languageHelp")}
+      </p>
+    </div>
+  );
+}
 
 function EmailAddress({ email, verified }: { email: string; verified: boolean }) {
   const { t } = useI18n();
@@ -154,6 +178,7 @@ export default function Profile() {
             {FIELDS.map(([name, label]) => (
               <Field key={name} label={t(label)} name={name} defaultValue={me[name] ?? ""} errors={fieldErrors} />
             ))}
+            <LanguageField saved={me.language} />
             <FormErrors errors={fieldErrors} shown={FIELDS.map(([name]) => name)} />
             {status === "network" && <NetworkError />}
             {status === "saved" && <p role="status">{t("app.saved")}</p>}

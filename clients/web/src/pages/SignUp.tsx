@@ -1,8 +1,9 @@
 // Sign up: one round trip, every field's problem shown beside it at once; nothing typed is lost.
+// The page's language becomes the member's language of mail and notices.
 import { useMutation } from "@apollo/client/react";
 import { useState, type FormEvent } from "react";
 import { WebRegisterDocument } from "../gql/graphql";
-import { useI18n, type MessageKey } from "../i18n";
+import { toApiLanguage, useI18n, type MessageKey } from "../i18n";
 import { byField, Field, FormErrors, formValues, NetworkError, Page, type UserError } from "../ui";
 
 const FIELDS: [string, MessageKey, string, string][] = [
@@ -16,7 +17,7 @@ const FIELDS: [string, MessageKey, string, string][] = [
 ];
 
 export default function SignUp({ onSignedIn }: { onSignedIn: () => void }) {
-  const { t } = useI18n();
+  const { t, language } = useI18n();
   const [register, { loading }] = useMutation(WebRegisterDocument);
   const [errors, setErrors] = useState<readonly UserError[]>([]);
   const [network, setNetwork] = useState(false);
@@ -39,6 +40,8 @@ export default function SignUp({ onSignedIn }: { onSignedIn: () => void }) {
             taxId: optional("taxId"),
             acceptTerms: values.acceptTerms === "on",
             sessionTransport: "COOKIE",
+            // Mail and notices in the language the member reads this page in.
+            language: toApiLanguage(language),
           },
         },
       });
