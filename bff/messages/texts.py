@@ -9,10 +9,11 @@ from email.message import EmailMessage
 from email.utils import make_msgid
 from typing import Any
 
+from bff.identity.models import Language
 from bff.outbox import MessageKind
 
-LANGUAGES = ("ru", "en")
-DEFAULT_LANGUAGE = "ru"
+LANGUAGES = tuple(language.value for language in Language)
+DEFAULT_LANGUAGE = Language.RU.value
 
 
 @dataclass(frozen=True)
