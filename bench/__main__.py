@@ -272,7 +272,7 @@ def main() -> int:  # noqa: C901, PLR0912, PLR0915 (one linear script)
         "--admin-url",
         default=os.environ.get("BENCH_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres"),
     )
-    parser.add_argument("--database", default="bff_bench")
+    parser.add_argument("--database", default=os.environ.get("BENCH_DB_NAME", "bff_bench"))
     parser.add_argument(
         "--baseline",
         type=Path,
