@@ -15,6 +15,7 @@ import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 import asyncpg
@@ -35,7 +36,7 @@ WHERE s.token_hash = $1 AND s.revoked_at IS NULL LIMIT 1
 """
 TOUCH = "UPDATE session SET last_seen_at = $1 WHERE id = $2"
 CARDS = """
-SELECT id, number, label, status FROM card WHERE member_id = $1 ORDER BY linked_at, id
+SELECT id, number, label, status, kind FROM card WHERE member_id = $1 ORDER BY linked_at, id
 """
 BALANCE = """
 SELECT member_id, NULL AS kind,
@@ -55,11 +56,28 @@ FROM purchase WHERE member_id = $1 ORDER BY occurred_at DESC, id DESC LIMIT $2
 """
 CARDS_BY_ID = "SELECT id, member_id, number, label FROM card WHERE id = ANY($1)"
 OFFERS = """
-SELECT id, title, discount_percent, valid_until, exclusive FROM offer
+SELECT id, title, discount_percent, valid_until, exclusive, member_id FROM offer
 WHERE valid_from <= $1 AND valid_until > $1 AND (member_id IS NULL OR member_id = $2)
-  AND ($3 OR NOT exclusive)
+  AND ($3 OR NOT exclusive) AND (minimum_tier IS NULL {tiers})
 ORDER BY valid_until, id LIMIT $4
 """
+# The app's statement (bff.loyalty.tiers._read), as it sends it: the stored tier row and the
+# window's spend in cents, evaluated below the way bff.loyalty.tiers._evaluate does.
+CENTS = "CAST(ROUND((p.total - p.returned_total) * 100) AS BIGINT)"
+TIER = f"""
+SELECT m.id AS member_id, m.program_joined_at AS joined_at, t.tier AS tier,
+  t.since AS since, t.evaluated_month AS evaluated_month,
+  SUM({CENTS}) AS spend,
+  SUM(CASE WHEN p.occurred_at >= $1 THEN {CENTS} END) AS kept
+FROM member m
+LEFT JOIN member_tier t ON t.member_id = m.id
+LEFT JOIN purchase p ON p.member_id = m.id
+  AND p.occurred_at >= $2
+  AND (t.counted_from IS NULL OR p.occurred_at >= t.counted_from)
+WHERE m.id IN ($3)
+GROUP BY m.id, m.program_joined_at, t.tier, t.since, t.evaluated_month
+"""
+TIER_CODES = ("BLUE", "SILVER", "GOLD")  # lowest first
 ACTIVATED = """
 SELECT offer_id FROM offer_activation
 WHERE member_id = $1 AND offer_id = ANY($2) AND lapsed_at IS NULL
@@ -78,6 +96,12 @@ def global_id(type_name: str, pk: int) -> str:
 
 def iso(value: datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
+
+
+def add_months(moment: datetime, count: int) -> datetime:
+    """The first instant of the UTC month `count` months after the month of `moment`."""
+    index = moment.year * 12 + moment.month - 1 + count
+    return datetime(index // 12, index % 12 + 1, 1, tzinfo=UTC)
 
 
 class Floor:
@@ -116,23 +140,78 @@ class Floor:
             "nextExpiryAt": iso(lots["next_expiry"]) if lots else None,
         }
 
-    async def cards(self, db: asyncpg.Connection, member_id: int) -> list[dict[str, Any]]:
-        return [
-            {
+    async def tier(self, db: asyncpg.Connection, member: asyncpg.Record) -> dict[str, Any] | None:
+        """The member's tier: None unless enrolled (no statement then, as in the app)."""
+        if member["program_status"] != "ENROLLED":
+            return None
+        now = datetime.now(UTC)
+        this_month = add_months(now, 0)
+        window = self.settings.tier_window_full_months
+        row = await db.fetchrow(
+            TIER, add_months(now, 1 - window), add_months(now, -window), member["member_id"]
+        )
+        assert row is not None
+        spend = Decimal(int(row["spend"] or 0)) * Decimal("0.01")
+        kept = Decimal(int(row["kept"] or 0)) * Decimal("0.01")
+        thresholds = self.settings.tier_thresholds
+
+        def reached(amount: Decimal) -> int:
+            return max((n for n, limit in enumerate(thresholds) if amount >= limit), default=0)
+
+        earned = reached(spend)
+        rank = earned
+        if row["tier"] is not None and row["evaluated_month"] == this_month:
+            rank = max(earned, TIER_CODES.index(row["tier"]))
+        kept_rank = reached(kept)
+        top = rank + 1 >= len(TIER_CODES)
+        return {
+            "rank": rank,
+            "tier": {"code": TIER_CODES[rank], "name": self.settings.tier_names[rank]},
+            "windowSpend": str(spend),
+            "nextTier": None
+            if top
+            else {
+                "code": TIER_CODES[rank + 1],
+                "name": self.settings.tier_names[rank + 1],
+                "threshold": str(thresholds[rank + 1]),
+            },
+            "spendToNextTier": None if top else str(max(Decimal(0), thresholds[rank + 1] - spend)),
+            "lapsesAt": iso(add_months(now, 1)) if kept_rank < rank else None,
+        }
+
+    async def cards(
+        self, db: asyncpg.Connection, member_id: int, fields: tuple[str, ...]
+    ) -> list[dict[str, Any]]:
+        cards = []
+        for row in await db.fetch(CARDS, member_id):
+            card = {
                 "id": global_id("Card", row["id"]),
                 "number": row["number"],
+                "barcode": row["number"],
+                "kind": row["kind"],
                 "label": row["label"],
                 "status": row["status"],
             }
-            for row in await db.fetch(CARDS, member_id)
-        ]
+            cards.append({key: card[key] for key in fields})
+        return cards
 
     async def offers(
-        self, db: asyncpg.Connection, member: asyncpg.Record, first: int, fields: tuple[str, ...]
+        self,
+        db: asyncpg.Connection,
+        member: asyncpg.Record,
+        tier: dict[str, Any] | None,
+        first: int,
+        fields: tuple[str, ...],
     ) -> dict[str, Any]:
         enrolled = member["program_status"] == "ENROLLED"
         now = datetime.now(UTC)
-        rows = (await db.fetch(OFFERS, now, member["member_id"], enrolled, first + 1))[:first]
+        # The minimum tiers the member's tier reaches (none without a tier), one parameter each.
+        reached = TIER_CODES[: tier["rank"] + 1] if tier is not None else ()
+        marks = ", ".join(f"${5 + i}" for i in range(len(reached)))
+        sql = OFFERS.format(tiers=f"OR minimum_tier IN ({marks})" if reached else "")
+        rows = (await db.fetch(sql, now, member["member_id"], enrolled, first + 1, *reached))[
+            :first
+        ]
         active = {
             row["offer_id"]
             for row in await db.fetch(ACTIVATED, member["member_id"], [r["id"] for r in rows])
@@ -145,6 +224,9 @@ class Floor:
                 "discountPercent": row["discount_percent"],
                 "validUntil": iso(row["valid_until"]),
                 "exclusive": row["exclusive"],
+                "kind": "PERSONAL"
+                if row["member_id"] is not None
+                else ("EXCLUSIVE" if row["exclusive"] else "PUBLIC"),
                 "activated": row["id"] in active,
             }
             edges.append({"node": {key: node[key] for key in fields}})
@@ -185,6 +267,7 @@ class Floor:
         if member is None:
             return {"me": None}
         member_id = member["member_id"]
+        tier = await self.tier(db, member)
         return {
             "me": {
                 "id": global_id("Member", member_id),
@@ -192,14 +275,31 @@ class Floor:
                 "lastName": member["last_name"],
                 "companyName": member["company_name"],
                 "programStatus": member["program_status"],
-                "cards": await self.cards(db, member_id),
+                "tier": None
+                if tier is None
+                else {
+                    key: tier[key]
+                    for key in ("tier", "windowSpend", "nextTier", "spendToNextTier", "lapsesAt")
+                },
+                "cards": await self.cards(
+                    db, member_id, ("id", "number", "barcode", "kind", "label", "status")
+                ),
                 "points": await self.points(db, member_id),
                 "transactions": await self.transactions(db, member_id),
                 "offers": await self.offers(
                     db,
                     member,
+                    tier,
                     10,
-                    ("id", "title", "discountPercent", "validUntil", "exclusive", "activated"),
+                    (
+                        "id",
+                        "title",
+                        "discountPercent",
+                        "validUntil",
+                        "exclusive",
+                        "kind",
+                        "activated",
+                    ),
                 ),
             }
         }
@@ -209,14 +309,26 @@ class Floor:
         if member is None:
             return {"me": None}
         member_id = member["member_id"]
+        tier = await self.tier(db, member)
         return {
             "me": {
                 "id": global_id("Member", member_id),
                 "firstName": member["first_name"],
+                "tier": None
+                if tier is None
+                else {
+                    "tier": tier["tier"],
+                    "nextTier": {"name": tier["nextTier"]["name"]} if tier["nextTier"] else None,
+                    "spendToNextTier": tier["spendToNextTier"],
+                },
                 "points": await self.points(db, member_id),
-                "cards": await self.cards(db, member_id),
+                "cards": await self.cards(db, member_id, ("id", "number", "label", "status")),
                 "offers": await self.offers(
-                    db, member, 5, ("id", "title", "discountPercent", "validUntil", "activated")
+                    db,
+                    member,
+                    tier,
+                    5,
+                    ("id", "title", "discountPercent", "validUntil", "activated"),
                 ),
             }
         }

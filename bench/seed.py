@@ -14,6 +14,7 @@ from argon2 import PasswordHasher, Type
 
 from bff.identity.tokens import token_hash
 from bff.loyalty.numbers import check_digit
+from bff.loyalty.tiers import add_months, month_start
 from bff.settings import Settings
 
 PASSWORD = "bench-password-correct-horse-battery"
@@ -94,7 +95,10 @@ async def seed(dsn: str, *, members: int, offers: int, secret: str, settings: Se
         card_id = 0
         for member_id in range(1, members + 1):
             count = rng.randint(1, 9)
-            plan_rows.append((member_id, card_id + 1, count, rng.randint(20, 180)))
+            # Wholesale customers spend at different scales: most stay Blue, about a fifth
+            # spends Silver's threshold within the tier window and one in fifteen Gold's.
+            scale = rng.choices((1, 4, 12), weights=(75, 18, 7))[0]
+            plan_rows.append((member_id, card_id + 1, count, rng.randint(20, 180), scale))
             for _ in range(count):
                 card_id += 1
                 code = hashlib.sha256(f"code-{card_id}".encode()).hexdigest()
@@ -206,7 +210,8 @@ async def seed(dsn: str, *, members: int, offers: int, secret: str, settings: Se
         for index in indexes:
             await connection.execute(f'DROP INDEX "{index["indexname"]}"')
         await connection.execute(
-            "CREATE TEMP TABLE plan (member_id bigint, first_card bigint, cards int, purchases int)"
+            "CREATE TEMP TABLE plan "
+            "(member_id bigint, first_card bigint, cards int, purchases int, scale int)"
         )
         await connection.copy_records_to_table("plan", records=plan_rows)
         # Purchases of the last 350 days: none has expired yet, so reads never write EXPIRE rows.
@@ -220,7 +225,7 @@ async def seed(dsn: str, *, members: int, offers: int, secret: str, settings: Se
             FROM plan p
             CROSS JOIN LATERAL generate_series(1, p.purchases) AS n
             CROSS JOIN LATERAL (
-                SELECT round((5 + random() * 2000)::numeric, 2) AS total,
+                SELECT round(((5 + random() * 2000) * p.scale)::numeric, 2) AS total,
                        $1::timestamptz - random() * interval '350 days' AS occurred_at
                 -- refer to n so PostgreSQL draws new random values per purchase
                 WHERE n > 0
@@ -245,10 +250,16 @@ async def seed(dsn: str, *, members: int, offers: int, secret: str, settings: Se
         )
         for index in indexes:
             await connection.execute(index["indexdef"])
+        await seed_history(connection, now=now, settings=settings)
         for table in ("member", "card", "offer"):
             await connection.execute(
                 f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
                 f"(SELECT max(id) FROM {table}))"
+            )
+        for table in SEQUENCED:
+            await connection.execute(
+                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                f"(SELECT coalesce(max(id), 0) + 1 FROM {table}), false)"
             )
         await connection.execute("ANALYZE")
         purchases = await connection.fetchval("SELECT count(*) FROM purchase")
@@ -260,4 +271,174 @@ async def seed(dsn: str, *, members: int, offers: int, secret: str, settings: Se
         purchases=purchases,
         offers=offers,
         seconds=time.perf_counter() - started,
+    )
+
+
+# Tables seed_history fills with explicit ids: their sequences continue after them.
+SEQUENCED = ("reward", "points_entry", "outbox_message")
+MESSAGES_PER_MEMBER = 8
+REWARDS = 40
+
+
+async def seed_history(
+    connection: asyncpg.Connection, *, now: datetime, settings: Settings
+) -> None:
+    """What members accumulate besides purchases, so every table that grows with the members
+    holds rows in proportion (tests/db/test_indexes.py judges only filled tables): stored tiers
+    and their changes, coupons bought with points (their REDEEM entries and draws), a return,
+    messages (outbox, notifications, deliveries), a push device, consents, email tokens, and
+    two-factor rows for one member in ten. Generated inside PostgreSQL."""
+    this_month = month_start(now)
+    window = settings.tier_window_full_months
+    silver, gold = settings.tier_thresholds[1], settings.tier_thresholds[2]
+    # One return per member, on their first purchase: a quarter of it, its points taken back.
+    await connection.execute(
+        """
+        CREATE TEMP TABLE returned AS
+        SELECT p.id AS purchase_id, p.member_id, p.occurred_at,
+               round(p.total / 4, 2) AS amount, floor(p.total / 4 / 10)::int AS points
+        FROM purchase p
+        WHERE p.id IN (SELECT min(id) FROM purchase GROUP BY member_id)
+        """
+    )
+    await connection.execute(
+        """
+        INSERT INTO purchase_return (return_id, request_fingerprint, purchase_id, amount,
+                                     occurred_at, points_returned, points_shortfall, recorded_at)
+        SELECT 'ret-' || purchase_id, md5('ret-' || purchase_id), purchase_id, amount,
+               occurred_at + interval '1 day', points, 0, occurred_at + interval '1 day'
+        FROM returned;
+        UPDATE purchase p SET returned_total = r.amount, points_returned = r.points
+        FROM returned r WHERE p.id = r.purchase_id;
+        UPDATE points_lot l SET remaining = l.remaining - r.points
+        FROM returned r JOIN points_entry e ON e.purchase_id = r.purchase_id AND e.kind = 'EARN'
+        WHERE l.earn_entry_id = e.id;
+        INSERT INTO points_entry (member_id, kind, amount, occurred_at, purchase_id)
+        SELECT member_id, 'RETURN', -points, occurred_at + interval '1 day', purchase_id
+        FROM returned
+        """
+    )
+    # Tiers as bff.loyalty.tiers evaluates them now (reads then write nothing), a change from
+    # the start for everyone and one up for the Silver and Gold members.
+    await connection.execute(
+        """
+        INSERT INTO member_tier (member_id, tier, since, evaluated_month, counted_from)
+        SELECT m.id,
+               CASE WHEN s.spend >= $3 THEN 'GOLD' WHEN s.spend >= $2 THEN 'SILVER'
+                    ELSE 'BLUE' END,
+               m.program_joined_at, $4, NULL
+        FROM member m
+        JOIN (
+            SELECT m.id, coalesce(sum(p.total - p.returned_total), 0) AS spend
+            FROM member m LEFT JOIN purchase p ON p.member_id = m.id AND p.occurred_at >= $1
+            GROUP BY m.id
+        ) s ON s.id = m.id
+        """,
+        add_months(this_month, -window),
+        silver,
+        gold,
+        this_month,
+    )
+    await connection.execute(
+        """
+        INSERT INTO tier_change (member_id, from_tier, to_tier, changed_at, window_spend)
+        SELECT member_id, NULL, 'BLUE', since, 0 FROM member_tier;
+        INSERT INTO tier_change (member_id, from_tier, to_tier, changed_at, window_spend)
+        SELECT member_id, 'BLUE', tier, since + interval '1 day', 0
+        FROM member_tier WHERE tier <> 'BLUE'
+        """
+    )
+    # The reward catalogue, and two coupons per member paid from two of their available lots
+    # (the first used at a till, the second active).
+    await connection.execute(
+        """
+        INSERT INTO reward (id, title, description, cost, stock, valid_until, minimum_tier,
+                            coupon_valid_days, created_at)
+        SELECT n, 'Reward ' || n, 'A reward of the bench', 50 + (n % 10) * 10,
+               CASE WHEN n % 4 = 0 THEN 1000000 END, NULL,
+               CASE n % 5 WHEN 3 THEN 'SILVER' WHEN 4 THEN 'GOLD' END, 30, $1
+        FROM generate_series(1, $2) AS n
+        """,
+        now,
+        REWARDS,
+    )
+    base = await connection.fetchval("SELECT coalesce(max(id), 0) FROM points_entry")
+    await connection.execute(
+        """
+        CREATE TEMP TABLE spent AS
+        SELECT $1::bigint + row_number() OVER (ORDER BY m.id, k) AS entry_id, m.id AS member_id,
+               k, r.id AS reward_id, r.cost, $2::timestamptz - k * interval '9 days' AS at,
+               (SELECT l.id FROM points_lot l
+                WHERE l.member_id = m.id AND l.remaining >= r.cost
+                  AND l.available_at <= $2 AND l.expires_at > $2
+                ORDER BY l.expires_at, l.id OFFSET k - 1 LIMIT 1) AS lot_id
+        FROM member m
+        CROSS JOIN generate_series(1, 2) AS k
+        JOIN reward r ON r.id = 1 + ((m.id * 7 + k) % 8) * 5
+        """,
+        base,
+        now,
+    )
+    await connection.execute(
+        """
+        DELETE FROM spent WHERE lot_id IS NULL;
+        INSERT INTO points_entry (id, member_id, kind, amount, occurred_at, reward_id)
+        SELECT entry_id, member_id, 'REDEEM', -cost, at, reward_id FROM spent;
+        INSERT INTO points_draw (entry_id, lot_id, points) SELECT entry_id, lot_id, cost FROM spent;
+        UPDATE points_lot l SET remaining = l.remaining - s.cost FROM spent s WHERE l.id = s.lot_id;
+        INSERT INTO coupon (code, member_id, reward_id, idempotency_key, redeem_entry_id,
+                            points_spent, status, issued_at, valid_until, used_at)
+        SELECT 'B' || lpad(entry_id::text, 11, '0'), member_id, reward_id, 'bench-' || entry_id,
+               entry_id, cost, CASE k WHEN 1 THEN 'USED' ELSE 'ACTIVE' END, at,
+               at + interval '30 days', CASE k WHEN 1 THEN at + interval '1 day' END
+        FROM spent;
+        UPDATE offer_activation SET used_at = activated_at WHERE id % 3 = 0
+        """
+    )
+    # Messages: each dispatched into a notification (half of them read) and a mail sent.
+    await connection.execute(
+        """
+        INSERT INTO outbox_message (id, member_id, kind, params, created_at, dispatched_at)
+        SELECT (m.id - 1) * $2 + k, m.id, 'POINTS_CREDITED', '{"points":10}',
+               $1::timestamptz - k * interval '5 days', $1::timestamptz - k * interval '5 days'
+        FROM member m CROSS JOIN generate_series(1, $2) AS k
+        """,
+        now,
+        MESSAGES_PER_MEMBER,
+    )
+    await connection.execute(
+        """
+        INSERT INTO notification (member_id, message_id, kind, title, body, created_at, read_at)
+        SELECT member_id, id, kind, 'Points credited', '10 points', created_at,
+               CASE WHEN id % 2 = 0 THEN created_at + interval '1 hour' END
+        FROM outbox_message;
+        INSERT INTO delivery (message_id, member_id, channel, address, kind, language, params,
+                              status, attempts, next_attempt_at, created_at, sent_at)
+        SELECT id, member_id, 'EMAIL', 'member' || member_id || '@bench.example', kind, 'en',
+               '{}', 'SENT', 1, created_at, created_at, created_at
+        FROM outbox_message
+        """
+    )
+    await connection.execute(
+        """
+        INSERT INTO push_device (member_id, session_id, platform, token, name, created_at,
+                                 last_seen_at)
+        SELECT member_id, id, 'ANDROID', 'push-' || id, 'Phone', created_at, created_at
+        FROM session;
+        INSERT INTO consent_event (member_id, channel, granted, occurred_at)
+        SELECT id, 'EMAIL', false, created_at FROM member;
+        INSERT INTO email_token (member_id, purpose, token_hash, email, created_at, expires_at,
+                                 used_at)
+        SELECT id, 'VERIFY_EMAIL', md5('verify-' || id) || md5('token-' || id), email,
+               created_at, created_at + interval '1 day', created_at + interval '1 hour'
+        FROM member;
+        INSERT INTO recovery_code (member_id, code_hash, used_at)
+        SELECT m.id, md5('code-' || m.id || '-' || k) || md5('more-' || m.id || '-' || k), NULL
+        FROM member m CROSS JOIN generate_series(1, 10) AS k WHERE m.id % 10 = 0;
+        INSERT INTO two_factor_challenge (member_id, token_hash, transport, created_at,
+                                          expires_at, used_at)
+        SELECT m.id, md5('challenge-' || m.id || '-' || k) || md5('2fa-' || m.id || '-' || k),
+               'BEARER', m.created_at, m.created_at + interval '5 minutes', m.created_at
+        FROM member m CROSS JOIN generate_series(1, 10) AS k WHERE m.id % 10 = 0
+        """
     )
