@@ -291,14 +291,14 @@ async def seed_history(
     this_month = month_start(now)
     window = settings.tier_window_full_months
     silver, gold = settings.tier_thresholds[1], settings.tier_thresholds[2]
-    # One return per member, on their first purchase: a quarter of it, its points taken back.
+    # A return for one purchase in twenty: a quarter of it, its points taken back.
     await connection.execute(
         """
         CREATE TEMP TABLE returned AS
         SELECT p.id AS purchase_id, p.member_id, p.occurred_at,
                round(p.total / 4, 2) AS amount, floor(p.total / 4 / 10)::int AS points
         FROM purchase p
-        WHERE p.id IN (SELECT min(id) FROM purchase GROUP BY member_id)
+        WHERE p.id % 20 = 0
         """
     )
     await connection.execute(
@@ -349,7 +349,7 @@ async def seed_history(
         """
     )
     # The reward catalogue, and two coupons per member paid from two of their available lots
-    # (the first used at a till, the second active).
+    # (the first active, the second used at a till).
     await connection.execute(
         """
         INSERT INTO reward (id, title, description, cost, stock, valid_until, minimum_tier,
@@ -389,8 +389,8 @@ async def seed_history(
         INSERT INTO coupon (code, member_id, reward_id, idempotency_key, redeem_entry_id,
                             points_spent, status, issued_at, valid_until, used_at)
         SELECT 'B' || lpad(entry_id::text, 11, '0'), member_id, reward_id, 'bench-' || entry_id,
-               entry_id, cost, CASE k WHEN 1 THEN 'USED' ELSE 'ACTIVE' END, at,
-               at + interval '30 days', CASE k WHEN 1 THEN at + interval '1 day' END
+               entry_id, cost, CASE k WHEN 2 THEN 'USED' ELSE 'ACTIVE' END, at,
+               at + interval '30 days', CASE k WHEN 2 THEN at + interval '1 day' END
         FROM spent;
         UPDATE offer_activation SET used_at = activated_at WHERE id % 3 = 0
         """

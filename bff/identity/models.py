@@ -154,3 +154,4 @@ class EmailToken(Model):
 
     class Meta:
         table = "email_token"
+        indexes = (("member_id",),)

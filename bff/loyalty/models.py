@@ -181,7 +181,7 @@ class PointsEntry(Model):
 
     class Meta:
         table = "points_entry"
-        indexes = (("member_id", "occurred_at", "id"), ("card_id", "member_id"))
+        indexes = (("member_id", "occurred_at", "id"), ("card_id", "member_id"), ("purchase_id",))
 
 
 class PointsLot(Model):
@@ -268,6 +268,7 @@ class PointsDraw(Model):
 
     class Meta:
         table = "points_draw"
+        indexes = (("entry_id", "id"),)
 
 
 class Reward(Model):
@@ -332,4 +333,4 @@ class Coupon(Model):
     class Meta:
         table = "coupon"
         unique_together = (("member", "idempotency_key"),)
-        indexes = (("member_id", "issued_at", "id"),)
+        indexes = (("member_id", "issued_at", "id"), ("used_purchase_id",))

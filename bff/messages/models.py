@@ -39,3 +39,4 @@ class PushDevice(Model):
 
     class Meta:
         table = "push_device"
+        indexes = (("member_id",), ("session_id",))

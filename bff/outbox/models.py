@@ -88,4 +88,4 @@ class Delivery(Model):
     class Meta:
         table = "delivery"
         unique_together = (("message_id", "channel", "address"),)
-        indexes = (("status", "next_attempt_at"),)
+        indexes = (("status", "next_attempt_at"), ("member_id",))

@@ -35,9 +35,10 @@ async def export_member_data(*, member_id: int) -> dict[str, Any]:
     card_ids = {purchase.card_id for purchase in purchases}
     number_of = {card.id: card.number for card in await Card.filter(id__in=card_ids)}
     receipts = {purchase.id: purchase.receipt_id for purchase in purchases}
-    returns = await PurchaseReturn.filter(purchase_id__in=list(receipts)).order_by(
-        "occurred_at", "id"
-    )
+    # Only the receipts something came back against (every return adds to returned_total): a
+    # handful of keys, looked up by index, rather than every purchase the member made.
+    returned = [purchase.id for purchase in purchases if purchase.returned_total > 0]
+    returns = await PurchaseReturn.filter(purchase_id__in=returned).order_by("occurred_at", "id")
     entries = await PointsEntry.filter(member_id=member_id).order_by("occurred_at", "id")
     tier_changes = await tier_history(member_id=member_id)
     coupons = await Coupon.filter(member_id=member_id).select_related("reward").order_by("id")
