@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Any, Generic, Protocol, TypeVar
 
 import strawberry
+from strawberry.types.nodes import SelectedField, Selection
 
 from bff.errors import DomainError, ErrorCode
 from bff.ids import to_global_id
@@ -57,6 +58,42 @@ class Connection(Generic[T]):
     page_info: PageInfo
 
 
+# A row's keyset position: (sort key, primary key), what a cursor encodes.
+CursorKey = tuple[datetime | str | int, int]
+
+
+class _KeyedEdge(Edge[T]):
+    """An edge that encodes its cursor when it is read, i.e. only when the document selects it
+    (Strawberry reads a plain field with getattr): most screens never ask for it."""
+
+    def __init__(self, node: T, key: CursorKey) -> None:
+        self.node = node
+        self.key = key
+
+    @property
+    def cursor(self) -> str:  # type: ignore[override]
+        return encode_cursor(*self.key)
+
+
+class _KeyedPageInfo(PageInfo):
+    """Page info whose cursors are encoded when read, like `_KeyedEdge`'s."""
+
+    def __init__(
+        self, *, has_next_page: bool, has_previous_page: bool, keys: Sequence[CursorKey]
+    ) -> None:
+        self.has_next_page = has_next_page
+        self.has_previous_page = has_previous_page
+        self.keys = keys
+
+    @property
+    def start_cursor(self) -> str | None:  # type: ignore[override]
+        return encode_cursor(*self.keys[0]) if self.keys else None
+
+    @property
+    def end_cursor(self) -> str | None:  # type: ignore[override]
+        return encode_cursor(*self.keys[-1]) if self.keys else None
+
+
 @dataclass(frozen=True)
 class Page:
     """A validated page request: how many rows, and after which keyset position."""
@@ -86,6 +123,25 @@ def decode_cursor(cursor: str) -> tuple[str, int]:
     return str(value), pk
 
 
+def selects(info: strawberry.Info[Any, Any], *path: str) -> bool:
+    """Whether the document selects the field `path` below the current one (by field name,
+    through fragments): a connection resolver reads what its nodes will need only when they
+    need it, so no document gets a statement it did not ask for."""
+    return any(_reaches(field.selections, path) for field in info.selected_fields)
+
+
+def _reaches(selections: list[Selection], path: tuple[str, ...]) -> bool:
+    if not path:
+        return True
+    for selection in selections:
+        if isinstance(selection, SelectedField):
+            if selection.name == path[0] and _reaches(selection.selections, path[1:]):
+                return True
+        elif _reaches(selection.selections, path):  # an inline fragment or a spread
+            return True
+    return False
+
+
 def make_page(first: int | None, after: str | None, *, max_page_size: int) -> Page:
     """Check `first` (0..max_page_size) and decode `after`."""
     size = 20 if first is None else first
@@ -98,22 +154,20 @@ def make_page(first: int | None, after: str | None, *, max_page_size: int) -> Pa
 
 def build_connection(
     nodes: Sequence[T],
-    cursors: Sequence[str],
+    keys: Sequence[CursorKey],
     *,
     page: Page,
 ) -> Connection[T]:
-    """A connection from up to `page.first + 1` rows: the extra row only tells there is more."""
+    """A connection from up to `page.first + 1` rows and their keyset positions: the extra row
+    only tells there is more. Cursors are encoded only if the document reads them."""
     has_next = len(nodes) > page.first
-    edges = [
-        Edge(cursor=cursor, node=node)
-        for node, cursor in zip(nodes[: page.first], cursors[: page.first], strict=True)
+    shown = keys[: page.first]
+    edges: list[Edge[T]] = [
+        _KeyedEdge(node, key) for node, key in zip(nodes[: page.first], shown, strict=True)
     ]
     return Connection(
         edges=edges,
-        page_info=PageInfo(
-            has_next_page=has_next,
-            has_previous_page=page.after is not None,
-            start_cursor=edges[0].cursor if edges else None,
-            end_cursor=edges[-1].cursor if edges else None,
+        page_info=_KeyedPageInfo(
+            has_next_page=has_next, has_previous_page=page.after is not None, keys=shown
         ),
     )

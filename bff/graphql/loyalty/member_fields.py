@@ -22,7 +22,7 @@ from bff.graphql.loyalty.types import (
     own_card_pk,
     purchases_connection,
 )
-from bff.graphql.relay import Connection, HasPk, build_connection, encode_cursor, make_page
+from bff.graphql.relay import Connection, HasPk, build_connection, make_page
 
 
 async def cards(root: HasPk, info: Info) -> list[Card]:
@@ -43,7 +43,7 @@ async def points_history(
     rows = await info.context.loader(PointsEntriesPageByKeyLoader).load(key)
     return build_connection(
         [PointsEntry.from_model(row) for row in rows],
-        [encode_cursor(row.occurred_at, row.id) for row in rows],
+        [(row.occurred_at, row.id) for row in rows],
         page=page,
     )
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 from enum import Enum
-from typing import Self
+from typing import Self, cast
 
 import strawberry
 
@@ -21,7 +21,7 @@ from bff.graphql.loyalty.loaders import (
     PurchasesPageKey,
 )
 from bff.graphql.node import register_node
-from bff.graphql.relay import Connection, Node, build_connection, encode_cursor, make_page, node_id
+from bff.graphql.relay import Connection, Node, build_connection, make_page, node_id, selects
 from bff.ids import from_global_id
 from bff.loyalty import ledger, models
 from bff.loyalty.tiers import TierCode as DomainTierCode
@@ -90,9 +90,13 @@ class Transaction(Node):
         description="Sum of the returns recorded against this receipt."
     )
     points_returned: int = strawberry.field(description="Points taken back by those returns.")
+    # The card row, when the connection that made it read the page's cards already.
+    known_card: strawberry.Private[models.Card | None] = None
+    card_known: strawberry.Private[bool] = False
 
     @classmethod
-    def from_model(cls, purchase: models.Purchase) -> Self:
+    def from_model(cls, purchase: models.Purchase, *, card: models.Card | None = None) -> Self:
+        """`card`: the purchase's card row, read with it (None: `card` loads it when asked)."""
         return cls(
             pk=purchase.id,
             member_id=purchase.member_id,
@@ -106,12 +110,23 @@ class Transaction(Node):
             points_redeemed=purchase.points_redeemed,
             returned_total=purchase.returned_total,
             points_returned=purchase.points_returned,
+            known_card=card,
+            card_known=card is not None,
         )
 
     @strawberry.field
-    async def card(self, info: Info) -> Card | None:
+    def card(self, info: Info) -> Card | None:
         """The card, while it is linked to the purchase's owner (null once unlinked)."""
-        card = await info.context.loader(CardByIdLoader).load(self.card_pk)
+        # Synchronous when the connection read the page's cards (no task, no loader round);
+        # otherwise an awaitable, which graphql-core awaits like an async resolver's.
+        if self.card_known:
+            return self._shown(self.known_card)
+        return cast("Card | None", self._load_card(info))
+
+    async def _load_card(self, info: Info) -> Card | None:
+        return self._shown(await info.context.loader(CardByIdLoader).load(self.card_pk))
+
+    def _shown(self, card: models.Card | None) -> Card | None:
         if card is None or card.member_id is None or card.member_id != self.member_id:
             return None
         return Card.from_model(card)
@@ -259,9 +274,16 @@ async def purchases_connection(
     page = make_page(first, after, max_page_size=info.context.settings.max_page_size)
     key = PurchasesPageKey(member_id=member_id, card_id=card_id, first=page.first, after=page.after)
     rows = await info.context.loader(PurchasesPageByKeyLoader).load(key)
+    cards: list[models.Card | None] = [None] * len(rows)
+    if rows and selects(info, "edges", "node", "card"):
+        # The page's cards in one load (the statement the nodes' loads would batch into).
+        shown = rows[: page.first]
+        cards[: len(shown)] = await info.context.loader(CardByIdLoader).load_many(
+            [row.card_id for row in shown]
+        )
     return build_connection(
-        [Transaction.from_model(row) for row in rows],
-        [encode_cursor(row.occurred_at, row.id) for row in rows],
+        [Transaction.from_model(row, card=card) for row, card in zip(rows, cards, strict=True)],
+        [(row.occurred_at, row.id) for row in rows],
         page=page,
     )
 

@@ -11,7 +11,7 @@ from bff.graphql.messages.loaders import (
     UnreadNotificationCountByMemberIdLoader,
 )
 from bff.graphql.messages.types import Notification, PushDevice
-from bff.graphql.relay import Connection, HasPk, build_connection, encode_cursor, make_page
+from bff.graphql.relay import Connection, HasPk, build_connection, make_page
 
 
 async def notifications(
@@ -22,7 +22,7 @@ async def notifications(
     rows = await info.context.loader(NotificationsPageByKeyLoader).load(key)
     return build_connection(
         [Notification.from_model(row) for row in rows],
-        [encode_cursor(row.created_at, row.id) for row in rows],
+        [(row.created_at, row.id) for row in rows],
         page=page,
     )
 

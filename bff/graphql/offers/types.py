@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import Enum
-from typing import Self
+from typing import Self, cast
 
 import strawberry
 
@@ -22,7 +22,7 @@ from bff.graphql.offers.loaders import (
     OfferUsedAtByMemberAndOfferLoader,
     VisibleOfferByViewerAndIdLoader,
 )
-from bff.graphql.relay import Connection, Node, build_connection, encode_cursor, make_page, node_id
+from bff.graphql.relay import Connection, Node, build_connection, make_page, node_id, selects
 from bff.identity.models import Member, ProgramStatus
 from bff.loyalty.tiers import TierCode, visible_tier_codes
 from bff.offers import models
@@ -52,9 +52,11 @@ class Offer(Node):
     minimum_tier: TierCode | None = strawberry.field(
         description="Lowest tier that may see and activate it; null for every tier."
     )
+    # Whether the caller activated it, when the connection that made it read that already.
+    known_activated: strawberry.Private[bool | None] = None
 
     @classmethod
-    def from_model(cls, offer: models.Offer) -> Self:
+    def from_model(cls, offer: models.Offer, *, activated: bool | None = None) -> Self:
         return cls(
             pk=offer.id,
             id=node_id("Offer", offer.id),
@@ -66,12 +68,20 @@ class Offer(Node):
             exclusive=offer.exclusive,
             kind=OfferKind(offer.kind.value),
             minimum_tier=TierCode(offer.minimum_tier) if offer.minimum_tier else None,
+            known_activated=activated,
         )
 
     @strawberry.field(
         description="Whether the caller has activated it; false for anonymous callers."
     )
-    async def activated(self, info: Info) -> bool:
+    def activated(self, info: Info) -> bool:
+        # Synchronous when the connection read it with its page (no task, no loader round);
+        # otherwise an awaitable, which graphql-core awaits like an async resolver's.
+        if self.known_activated is not None:
+            return self.known_activated
+        return cast("bool", self._load_activated(info))
+
+    async def _load_activated(self, info: Info) -> bool:
         member = await info.context.member()
         if member is None:
             return False
@@ -128,9 +138,22 @@ async def offers_connection(
         narrow=narrow,
     )
     rows = await info.context.loader(OffersPageByKeyLoader).load(key)
+    shown = rows[: page.first]
+    activated: list[bool] | list[None] = [None] * len(shown)
+    if shown and selects(info, "edges", "node", "activated"):
+        # The page's activations in one load (the statement the nodes' loads would batch into).
+        member = await info.context.member()
+        activated = (
+            [False] * len(shown)
+            if member is None
+            else await info.context.loader(OfferActivatedByMemberAndOfferLoader).load_many(
+                [(member.id, row.id) for row in shown]
+            )
+        )
     return build_connection(
-        [Offer.from_model(row) for row in rows],
-        [encode_cursor(row.valid_until, row.id) for row in rows],
+        [Offer.from_model(row, activated=seen) for row, seen in zip(shown, activated, strict=True)]
+        + [Offer.from_model(row) for row in rows[page.first :]],
+        [(row.valid_until, row.id) for row in rows],
         page=page,
     )
 

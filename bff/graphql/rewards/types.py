@@ -12,7 +12,7 @@ from bff.graphql.context import Info
 from bff.graphql.errors import UnauthenticatedError, UserError
 from bff.graphql.loyalty.types import TierCode
 from bff.graphql.node import register_node
-from bff.graphql.relay import Connection, Node, build_connection, encode_cursor, make_page, node_id
+from bff.graphql.relay import Connection, Node, build_connection, make_page, node_id
 from bff.graphql.rewards.loaders import (
     BuyerByMemberLoader,
     CouponByIdLoader,
@@ -134,7 +134,7 @@ async def rewards_connection(
     rows = await info.context.loader(RewardsPageByKeyLoader).load(key)
     return build_connection(
         [Reward.from_model(row) for row in rows],
-        [encode_cursor(row.cost, row.id) for row in rows],
+        [(row.cost, row.id) for row in rows],
         page=page,
     )
 
@@ -152,7 +152,7 @@ async def wallet_connection(
     rows = await info.context.loader(WalletPageByKeyLoader).load(key)
     return build_connection(
         [Coupon.from_model(row) for row in rows],
-        [encode_cursor(row.issued_at, row.id) for row in rows],
+        [(row.issued_at, row.id) for row in rows],
         page=page,
     )
 
