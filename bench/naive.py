@@ -4,23 +4,11 @@ parse/validation caches switched off (bench-only: `uvicorn bench.naive:build_nai
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 from aiodataloader import DataLoader
 from starlette.applications import Starlette
-from strawberry.extensions import SchemaExtension
 
-import bff.graphql.schema
 from bff.app import build_app
-
-
-class _NoCache(SchemaExtension):
-    def __init__(self, maxsize: int | None = None) -> None:
-        super().__init__()
-        del maxsize
-
-    def on_operation(self) -> Iterator[None]:
-        yield
+from bff.graphql import documents
 
 
 def switch_loaders(*, batching: bool) -> None:
@@ -31,6 +19,7 @@ def switch_loaders(*, batching: bool) -> None:
 
 def build_naive_app() -> Starlette:
     switch_loaders(batching=False)
-    bff.graphql.schema.ParserCache = _NoCache  # type: ignore[misc,assignment]
-    bff.graphql.schema.ValidationCache = _NoCache  # type: ignore[misc,assignment]
+    # Every request parses and validates its document again.
+    documents.cached_parse = documents.cached_parse.__wrapped__  # type: ignore[assignment]
+    documents.cached_validation = documents.cached_validation.__wrapped__  # type: ignore[assignment]
     return build_app()

@@ -16,10 +16,9 @@ import httpx
 import pytest
 import uvicorn
 from starlette.applications import Starlette
-from strawberry.extensions.parser_cache import _get_parse_cache
-from strawberry.extensions.validation_cache import _get_validate_cache
 
 from bff.app import build_app
+from bff.graphql.documents import cached_parse, cached_validation
 from bff.graphql.persisted import (
     LocalQueryStore,
     RedisQueryStore,
@@ -172,7 +171,7 @@ async def test_the_redis_store_shares_documents_between_processes():
 async def test_a_repeated_operation_skips_parse_and_validation(client):
     """The second identical request hits both document caches and misses neither."""
     query = unique_query()
-    parse_cache, validate_cache = _get_parse_cache(512), _get_validate_cache(512)
+    parse_cache, validate_cache = cached_parse, cached_validation
     await client.post("/graphql", json={"query": query})
     parsed, validated = parse_cache.cache_info(), validate_cache.cache_info()
 

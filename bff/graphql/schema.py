@@ -6,17 +6,11 @@ from typing import TYPE_CHECKING, Any
 
 import strawberry
 from graphql import GraphQLError, NoSchemaIntrospectionCustomRule
-from strawberry.extensions import (
-    AddValidationRules,
-    MaxAliasesLimiter,
-    MaxTokensLimiter,
-    ParserCache,
-    QueryDepthLimiter,
-    ValidationCache,
-)
+from strawberry.extensions import MaxAliasesLimiter, QueryDepthLimiter
 from strawberry.extensions.tracing import OpenTelemetryExtension
 from strawberry.schema.config import StrawberryConfig
 
+from bff.graphql.documents import document_checks
 from bff.graphql.errors import MaskUnexpectedErrors, log_errors
 from bff.graphql.identity.mutations import IdentityMutation
 from bff.graphql.identity.queries import IdentityQuery
@@ -71,7 +65,8 @@ class Schema(strawberry.Schema):
 
 def build_schema(settings: Settings) -> strawberry.Schema:
     """The executable schema with the limits and switches these settings ask for."""
-    # The rule classes are made once, so ValidationCache (keyed by the rules) hits across requests.
+    # The rule classes are made once, so the validation cache (keyed by the rules) hits across
+    # requests.
     rules: list[type[ASTValidationRule]] = [
         *QueryDepthLimiter(max_depth=settings.max_query_depth).validation_rules,
         *MaxAliasesLimiter(max_alias_count=settings.max_aliases).validation_rules,
@@ -83,12 +78,10 @@ def build_schema(settings: Settings) -> strawberry.Schema:
     extensions = [
         operation_metrics(settings),  # first: it times and counts everything, refusals too
         persisted_queries(settings),  # it supplies the document the others read
-        lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
-        lambda: AddValidationRules(rules),
+        # the token limit, the rules above, parsing and validation cached by the text
+        document_checks(max_tokens=settings.max_tokens, rules=rules),
         MaskUnexpectedErrors,
         OneTransportPerOperationType,
-        lambda: ParserCache(maxsize=512),
-        lambda: ValidationCache(maxsize=512),
     ]
     provider = tracer_provider(settings)
     if provider is not None:
