@@ -28,10 +28,8 @@ from bff.internal_api.routes import internal_api_routes
 from bff.messages.unsubscribe import unsubscribe
 from bff.messages.worker import run_in_process
 from bff.middleware import (
-    AccessLogMiddleware,
     BodySizeLimitMiddleware,
-    RequestIdMiddleware,
-    SecurityHeadersMiddleware,
+    RequestEnvelopeMiddleware,
     WebSocketLimitsMiddleware,
 )
 from bff.portal import portal_routes
@@ -203,9 +201,7 @@ def build_app(settings: Settings | None = None) -> Starlette:
                 if tracing is not None
                 else []
             ),
-            Middleware(RequestIdMiddleware),
-            Middleware(AccessLogMiddleware),
-            Middleware(SecurityHeadersMiddleware, hsts=settings.is_production),
+            Middleware(RequestEnvelopeMiddleware, hsts=settings.is_production),
             Middleware(
                 CORSMiddleware,
                 allow_origins=settings.cors_origins,

@@ -1,5 +1,5 @@
-"""Pure-ASGI middleware: request id, access log, security headers, body size limit, websocket
-limits."""
+"""Pure-ASGI middleware: request id, access log and security headers (one layer), body size
+limit, websocket limits."""
 
 from __future__ import annotations
 
@@ -21,72 +21,16 @@ access_logger = logging.getLogger("bff.access")
 _VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 
 
-class RequestIdMiddleware:
-    """Take a sane `X-Request-ID` from the client or make one; echo it on every response."""
+class RequestEnvelopeMiddleware:
+    """What every request gets, in one layer (three used to wrap each response in turn):
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] not in {"http", "websocket"}:
-            await self.app(scope, receive, send)
-            return
-        incoming = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
-        request_id = incoming if _VALID_REQUEST_ID.match(incoming) else uuid.uuid4().hex
-        scope.setdefault("state", {})["request_id"] = request_id
-        token = request_id_var.set(request_id)
-
-        async def send_with_id(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                MutableHeaders(scope=message)["X-Request-ID"] = request_id
-            await send(message)
-
-        try:
-            await self.app(scope, receive, send_with_id)
-        finally:
-            request_id_var.reset(token)
-
-
-class AccessLogMiddleware:
-    """One structured line per HTTP request: method, path, status, duration, client."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        started = time.perf_counter()
-        status = 500
-
-        async def capture(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
-        try:
-            await self.app(scope, receive, capture)
-        finally:
-            client = scope.get("client")
-            access_logger.info(
-                "%s %s %s",
-                scope["method"],
-                scope["path"],
-                status,
-                extra={
-                    "method": scope["method"],
-                    "path": scope["path"],
-                    "status": status,
-                    "duration_ms": round((time.perf_counter() - started) * 1000, 2),
-                    "client": client[0] if client else None,
-                },
-            )
-
-
-class SecurityHeadersMiddleware:
-    """nosniff, frame denial, referrer policy on every response; HSTS in production."""
+    - a request id: a sane `X-Request-ID` from the client or a new one, in the logs' context and
+      echoed on every response (websockets too);
+    - HTTP: one structured access-log line (method, path, status, duration, client), built only
+      when the `bff.access` logger writes INFO;
+    - HTTP: nosniff, frame denial, referrer and opener policies on every response; HSTS in
+      production.
+    """
 
     def __init__(self, app: ASGIApp, *, hsts: bool) -> None:
         self.app = app
@@ -100,18 +44,52 @@ class SecurityHeadersMiddleware:
             self.headers["Strict-Transport-Security"] = "max-age=63072000; includeSubDomains"
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        kind = scope["type"]
+        if kind not in {"http", "websocket"}:
             await self.app(scope, receive, send)
             return
+        incoming = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
+        request_id = incoming if _VALID_REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        scope.setdefault("state", {})["request_id"] = request_id
+        token = request_id_var.set(request_id)
+        if kind != "http":
+            try:
+                await self.app(scope, receive, send)
+            finally:
+                request_id_var.reset(token)
+            return
+        started = time.perf_counter()
+        status = 500
 
-        async def add_headers(message: Message) -> None:
+        async def envelope(message: Message) -> None:
+            nonlocal status
             if message["type"] == "http.response.start":
+                status = message["status"]
                 headers = MutableHeaders(scope=message)
                 for name, value in self.headers.items():
                     headers.setdefault(name, value)
+                headers["X-Request-ID"] = request_id
             await send(message)
 
-        await self.app(scope, receive, add_headers)
+        try:
+            await self.app(scope, receive, envelope)
+        finally:
+            if access_logger.isEnabledFor(logging.INFO):
+                client = scope.get("client")
+                access_logger.info(
+                    "%s %s %s",
+                    scope["method"],
+                    scope["path"],
+                    status,
+                    extra={
+                        "method": scope["method"],
+                        "path": scope["path"],
+                        "status": status,
+                        "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+                        "client": client[0] if client else None,
+                    },
+                )
+            request_id_var.reset(token)
 
 
 class BodySizeLimitMiddleware:
