@@ -294,11 +294,16 @@ def main() -> int:  # noqa: C901, PLR0912, PLR0915 (one linear script)
     dsn = f"{base}/{args.database}"
     database_url = dsn.replace("postgresql://", "postgres://", 1)
     secret = secrets.token_urlsafe(16)
-    settings = Settings(_env_file=None, database_url=database_url)  # type: ignore[call-arg]
+    # No messages worker inside the served app (development's default): its polling and the
+    # seed's expiry notices would count as the app's CPU and statements.
+    settings = Settings(  # type: ignore[call-arg]
+        _env_file=None, database_url=database_url, worker_in_process=False
+    )
     env = {
         **os.environ,
         "DATABASE_URL": database_url,
         "LOG_LEVEL": "WARNING",
+        "WORKER_IN_PROCESS": "false",
         "REDIS_URL": "",
         "PYTHONPATH": str(ROOT),
         # Four servers at once on a PostgreSQL that other work shares: ten connections each is
