@@ -82,7 +82,9 @@ ACTIVATED = """
 SELECT offer_id FROM offer_activation
 WHERE member_id = $1 AND offer_id = ANY($2) AND lapsed_at IS NULL
 """
-MEMBER_BY_EMAIL = "SELECT id, first_name, password_hash, closed_at FROM member WHERE email = $1"
+MEMBER_BY_EMAIL = """
+SELECT id, first_name, password_hash, closed_at, language FROM member WHERE email = $1
+"""
 NEW_SESSION = """
 INSERT INTO session (member_id, token_hash, transport, created_at, last_seen_at, expires_at)
 VALUES ($1, $2, 'BEARER', $3, $3, $4)
@@ -368,7 +370,11 @@ class Floor:
             "login": {
                 "token": token,
                 "twoFactorChallenge": None,
-                "member": {"id": global_id("Member", row["id"]), "firstName": row["first_name"]},
+                "member": {
+                    "id": global_id("Member", row["id"]),
+                    "firstName": row["first_name"],
+                    "language": row["language"].upper(),
+                },
                 "userErrors": [],
             }
         }
