@@ -42,6 +42,13 @@ GRAPHQL_ERRORS = Counter(
     ["code"],
     registry=REGISTRY,
 )
+GRAPHQL_EXECUTIONS = Counter(
+    "bff_graphql_executions",
+    "Executed GraphQL operations by manifest operation name (else `other`) and executor "
+    "(compiled: the compiled plan of the document; strawberry: the reference executor).",
+    ["operation", "executor"],
+    registry=REGISTRY,
+)
 SQL_STATEMENTS = Counter(
     "bff_sql_statements",
     "SQL statements sent, by the operation they served (manifest name, other, internal_api).",

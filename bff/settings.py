@@ -84,6 +84,9 @@ class Settings(BaseSettings):
     persisted_queries_redis_bytes: int = 50_000_000
     persisted_queries_ttl: timedelta = timedelta(days=7)
     persisted_query_registrations_per_address: int = 50
+    compiled_execution: bool = True
+    compiled_execution_threshold: int = Field(default=20, ge=1)
+    compiled_execution_cache_size: int = Field(default=256, ge=0)
     web_dist: str = "clients/web/dist"
     log_json: bool | None = None
     log_level: str = "INFO"

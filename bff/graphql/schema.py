@@ -10,6 +10,7 @@ from strawberry.extensions import MaxAliasesLimiter, QueryDepthLimiter
 from strawberry.extensions.tracing import OpenTelemetryExtension
 from strawberry.schema.config import StrawberryConfig
 
+from bff.graphql.compiled.extension import CompiledDocuments, compiled_execution
 from bff.graphql.documents import document_checks
 from bff.graphql.errors import MaskUnexpectedErrors, log_errors
 from bff.graphql.identity.mutations import IdentityMutation
@@ -55,6 +56,8 @@ class Mutation(
 
 
 class Schema(strawberry.Schema):
+    compiled_documents: CompiledDocuments | None = None
+
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
     ) -> None:
@@ -83,13 +86,16 @@ def build_schema(settings: Settings) -> strawberry.Schema:
         MaskUnexpectedErrors,
         OneTransportPerOperationType,
     ]
+    compiled_documents, compiled_extension = compiled_execution(settings)
     provider = tracer_provider(settings)
     if provider is not None:
         # Resolver arguments stay out of the spans: login's carry passwords.
         extensions.append(
             lambda: OpenTelemetryExtension(tracer_provider=provider, arg_filter=_no_arguments)
         )
-    return Schema(
+    # Last: it runs a compiled plan where Strawberry would execute, after every other hook.
+    extensions.append(compiled_extension)
+    schema = Schema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
@@ -99,6 +105,9 @@ def build_schema(settings: Settings) -> strawberry.Schema:
             batching_config={"max_operations": settings.max_operations_per_request},
         ),
     )
+    compiled_documents.prepare(schema)
+    schema.compiled_documents = compiled_documents
+    return schema
 
 
 def _no_arguments(_arguments: dict[str, Any], _info: object) -> dict[str, Any]:
