@@ -6,9 +6,10 @@ workload: req/s, p50/p99, CPU per request of the served process and of PostgreSQ
     ratio web-dashboard generic/floor 0.52
 
 Workloads: web-dashboard, mobile-home, login. Variants: floor (bench/floor.py, the same SQL and
-JSON by hand through asyncpg), generic (the app: Strawberry executing every document), naive
-(the app without DataLoader batching and document caches); `compiled` would join them when the
-app has a compiled path (it has none yet).
+JSON by hand through asyncpg), compiled (the app as deployed: the clients' documents on their
+compiled plans), generic (the app with COMPILED_EXECUTION=false: Strawberry executing every
+document, as GraphiQL's and unlisted documents run), naive (the generic app without DataLoader
+batching and document caches).
 """
 
 from __future__ import annotations
@@ -45,10 +46,22 @@ WORKLOADS = {
 }
 SERVERS = {
     "floor": "bench.floor:build_floor_app",
+    "compiled": "bff.app:build_app",
     "generic": "bff.app:build_app",
     "naive": "bench.naive:build_naive_app",
 }
+# What each variant's server gets in its environment on top of the bench's.
+SERVER_ENV = {
+    "compiled": {"COMPILED_EXECUTION": "true"},
+    "generic": {"COMPILED_EXECUTION": "false"},
+    "naive": {"COMPILED_EXECUTION": "false"},
+    "baseline": {"COMPILED_EXECUTION": "false"},
+}
 TICKS = os.sysconf("SC_CLK_TCK")
+MANIFEST_BODIES = {
+    operation["name"]: operation["body"]
+    for operation in json.loads((CLIENTS / "manifest.json").read_text())["operations"]
+}
 
 
 @dataclass
@@ -72,8 +85,11 @@ class Measure:
 
 
 def body_of(workload: str) -> str:
+    """The request the client sends: the document as the manifest holds it (what Apollo
+    Client sends, `__typename` added), else the file's text."""
     operation, path = WORKLOADS[workload]
-    body: dict[str, Any] = {"query": path.read_text(), "operationName": operation}
+    query = MANIFEST_BODIES.get(operation, path.read_text())
+    body: dict[str, Any] = {"query": query, "operationName": operation}
     if workload == "login":
         body["variables"] = {"email": "{{EMAIL}}", "password": PASSWORD}
     return json.dumps(body)
@@ -140,7 +156,7 @@ def server(kind: str, *, env: dict[str, str], cwd: Path = ROOT) -> Iterator[tupl
             "--no-access-log",
         ],
         cwd=cwd,
-        env={**env, "PYTHONPATH": str(cwd)},
+        env={**env, **SERVER_ENV.get(kind, {}), "PYTHONPATH": str(cwd)},
     )
     url = f"http://127.0.0.1:{port}"
     try:
@@ -206,11 +222,17 @@ async def count_per_request(
     headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
     counts: dict[str, dict[str, tuple[int, int]]] = {}
     os.environ["DATABASE_URL"] = settings.database_url
-    for kind in ("floor", "generic", "naive"):
-        application = build_floor_app() if kind == "floor" else build_app(settings)
+    for kind in ("floor", "compiled", "generic", "naive"):
+        compiled = kind == "compiled"
+        application = (
+            build_floor_app()
+            if kind == "floor"
+            else build_app(settings.model_copy(update={"compiled_execution": compiled}))
+        )
         switch_loaders(batching=kind != "naive")
         counts[kind] = {}
-        async with LifespanManager(application):
+        # Shutting down waits for the pool's connections: slow on a loaded machine.
+        async with LifespanManager(application, startup_timeout=60, shutdown_timeout=60):
             transport = httpx.ASGITransport(app=application)
             async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
                 for workload in WORKLOADS:
@@ -244,6 +266,15 @@ def same_json(url_a: str, url_b: str, workload: str, token: str) -> bool:
     a = httpx.post(f"{url_a}/graphql", content=body, headers=headers).json()
     b = httpx.post(f"{url_b}/graphql", content=body, headers=headers).json()
     return bool(a == b)
+
+
+def same_body(url_a: str, url_b: str, workload: str, token: str) -> bool:
+    """The same bytes from both servers (compiled and generic: one app, two executors)."""
+    body = body_of(workload)
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+    a = httpx.post(f"{url_a}/graphql", content=body, headers=headers)
+    b = httpx.post(f"{url_b}/graphql", content=body, headers=headers)
+    return a.status_code == b.status_code and a.content == b.content
 
 
 def settle(pid: int, *, limit: float = 30.0) -> None:
@@ -328,6 +359,7 @@ def main() -> int:  # noqa: C901, PLR0912, PLR0915 (one linear script)
     variants = list(SERVERS) + (["baseline"] if args.baseline else [])
     results = {(v, w): Measure() for v in variants for w in workloads}
     identical: dict[str, bool] = {}
+    compiled_identical: dict[str, bool] = {}
     with tempfile.NamedTemporaryFile("w", suffix=".tokens") as tokens, ExitStack() as stack:
         tokens.write("\n".join(member_token(i, secret) for i in range(1, args.members + 1)))
         tokens.flush()
@@ -342,6 +374,9 @@ def main() -> int:  # noqa: C901, PLR0912, PLR0915 (one linear script)
             if workload != "login":
                 identical[workload] = same_json(
                     served["generic"][0], served["floor"][0], workload, member_token(3, secret)
+                )
+                compiled_identical[workload] = same_body(
+                    served["compiled"][0], served["generic"][0], workload, member_token(3, secret)
                 )
         for workload in workloads:
             login = workload == "login"
@@ -407,7 +442,9 @@ def main() -> int:  # noqa: C901, PLR0912, PLR0915 (one linear script)
         print(
             f"\n{workload}"
             + (
-                f" (floor JSON identical: {'yes' if identical[workload] else 'NO'})"
+                f" (floor JSON identical: {'yes' if identical[workload] else 'NO'}; "
+                f"compiled bytes identical to generic: "
+                f"{'yes' if compiled_identical[workload] else 'NO'})"
                 if workload in identical
                 else ""
             )

@@ -113,6 +113,9 @@ class FieldPlan:
     permissions: PermissionExtension | None = None
     strawberry_field: StrawberryField | None = None
     is_async: bool = False
+    # A leaf read from an attribute: how a value serializes (None: not such a field).
+    serialize: Callable[[Any], Any] | None = None
+    non_null: bool = False
 
 
 @dataclass(slots=True)
@@ -346,6 +349,9 @@ class _Compiler:
             plan.attribute = sfield.python_name
             if gql_field.args or nodes[0].arguments:
                 raise NotCompilable(f"{parent.name}.{name}: arguments on an attribute")
+            if plan.completion is not None and plan.completion.leaf is not None:
+                plan.serialize = _serializer(plan.completion.leaf)
+                plan.non_null = plan.completion.non_null
             return plan
         if not is_context_only(parent.name, name):
             raise NotCompilable(f"{parent.name}.{name} is not declared context-only")
@@ -387,6 +393,30 @@ class _Compiler:
         raise NotCompilable(f"an abstract type {inner}")
 
 
+_INT_RANGE = range(-(2**31), 2**31)
+
+
+def _serializer(leaf: Any) -> Callable[[Any], Any]:
+    """The leaf type's output coercion, with the values it returns unchanged (a str for String
+    and ID, a bool for Boolean, a 32-bit int for Int) passed through without the call."""
+    coerce: Callable[[Any], Any] = leaf.coerce_output_value
+    name = leaf.name
+    if name in {"String", "ID"}:
+        return lambda value: value if type(value) is str else coerce(value)
+    if name == "Boolean":
+        return lambda value: value if type(value) is bool else coerce(value)
+    if name == "Int":
+        return lambda value: value if type(value) is int and value in _INT_RANGE else coerce(value)
+    return coerce
+
+
+_PLAIN_TYPES = frozenset({str, int, float, bool, type(None), dict, list, tuple})
+
+
+def _is_awaitable(value: Any) -> bool:
+    return type(value) not in _PLAIN_TYPES and isawaitable(value)
+
+
 def _uses_variables(node: FieldNode) -> bool:
     def has_variable(value: ValueNode) -> bool:
         if isinstance(value, VariableNode):
@@ -423,8 +453,8 @@ class Execution:
 
     async def run(self, plan: Plan) -> tuple[dict[str, Any] | None, list[GraphQLError]]:
         try:
-            data = self.fields(plan.fields, None, None)
-            if isawaitable(data):
+            data: Any = self.fields(plan.fields, None, None)
+            if _is_awaitable(data):
                 data = await data
         except GraphQLError as error:  # a non-null root field failed
             self.errors.add(error, None)
@@ -438,9 +468,21 @@ class Execution:
         awaitable_keys: list[str] = []
         try:
             for plan in plans:
+                serialize = plan.serialize
+                if serialize is not None:  # a leaf attribute: no path unless it fails
+                    value = getattr(source, plan.attribute)  # type: ignore[arg-type]
+                    if value is not None:
+                        try:
+                            results[plan.key] = serialize(value)
+                            continue
+                        except Exception:  # noqa: BLE001, S110 (the general path reports it)
+                            pass
+                    elif not plan.non_null:
+                        results[plan.key] = None
+                        continue
                 result = self.field(plan, source, Path(path, plan.key, plan.parent_type.name))
                 results[plan.key] = result
-                if isawaitable(result):
+                if _is_awaitable(result):
                     awaitable_keys.append(plan.key)
         except Exception:
             for key in awaitable_keys:
@@ -469,10 +511,10 @@ class Execution:
                 value = getattr(source, plan.attribute)
             else:
                 value = self.call(plan, source)
-            if isawaitable(value):
+            if _is_awaitable(value):
                 return self.complete_awaited(plan, completion, value, path)
             completed = self.complete(plan, completion, value, path)
-            if isawaitable(completed):
+            if _is_awaitable(completed):
                 return self.await_completed(plan, completion, completed, path)
         except Exception as raw_error:  # noqa: BLE001 (every error is the field's, as in graphql-core)
             self.field_error(raw_error, plan, completion, path)
@@ -520,7 +562,7 @@ class Execution:
     ) -> Any:
         try:
             completed = self.complete(plan, completion, await value, path)
-            if isawaitable(completed):
+            if _is_awaitable(completed):
                 return await completed
         except Exception as raw_error:  # noqa: BLE001
             self.field_error(raw_error, plan, completion, path)
@@ -586,16 +628,16 @@ class Execution:
         for index, value in enumerate(values):
             item_path = path.add_key(index, None)
             try:
-                if isawaitable(value):
+                if _is_awaitable(value):
                     result: Any = self.complete_awaited(plan, item, value, item_path)
                 else:
                     result = self.complete(plan, item, value, item_path)
-                    if isawaitable(result):
+                    if _is_awaitable(result):
                         result = self.await_completed(plan, item, result, item_path)
             except Exception as raw_error:  # noqa: BLE001
                 self.field_error(raw_error, plan, item, item_path)
                 result = None
-            if isawaitable(result):
+            if _is_awaitable(result):
                 awaitable_indices.append(index)
             completed.append(result)
         if not awaitable_indices:
