@@ -15,7 +15,7 @@ once its resolver keeps to the rule above.
 from __future__ import annotations
 
 CONTEXT_ONLY_RESOLVERS: dict[str, frozenset[str]] = {
-    "Query": frozenset({"me", "offers", "program", "rewards"}),
+    "Query": frozenset({"me", "node", "offers", "program", "rewards"}),
     "Member": frozenset(
         {
             "cards",

@@ -95,6 +95,8 @@ class Completion:
     object_type: GraphQLObjectType | None = None
     fields: list[FieldPlan] | None = None
     item: Completion | None = None
+    abstract: Any = None  # GraphQLInterfaceType | GraphQLUnionType
+    by_type: dict[str, Completion] | None = None  # an abstract type's object completions
 
 
 @dataclass(slots=True)
@@ -390,7 +392,15 @@ class _Compiler:
             return Completion(
                 non_null=non_null, object_type=inner, fields=self._fields(inner, grouped)
             )
-        raise NotCompilable(f"an abstract type {inner}")
+        if is_abstract_type(inner):
+            if inner.resolve_type is None:
+                raise NotCompilable(f"the abstract type {inner} has no resolve_type")
+            by_type = {
+                object_type.name: self._completion(GraphQLNonNull(object_type), nodes)
+                for object_type in self.schema.get_possible_types(inner)
+            }
+            return Completion(non_null=non_null, abstract=inner, by_type=by_type)
+        raise NotCompilable(f"the type {inner}")
 
 
 _INT_RANGE = range(-(2**31), 2**31)
@@ -432,12 +442,13 @@ def _uses_variables(node: FieldNode) -> bool:
     return any(has_variable(argument.value) for argument in node.arguments or ())
 
 
-class _Propagate(Exception):  # noqa: N818
-    """A non-null position became null: its (already located) error moves to the parent."""
+@dataclass(frozen=True)
+class _TypeResolution:
+    """What an abstract type's resolve_type reads from graphql-core's info."""
 
-    def __init__(self, error: GraphQLError) -> None:
-        super().__init__(error.message)
-        self.error = error
+    schema: GraphQLSchema
+    field_name: str
+    parent_type: GraphQLObjectType
 
 
 class Execution:
@@ -608,6 +619,8 @@ class Execution:
             return coerced
         if completion.item is not None:
             return self.complete_list(plan, completion.item, value, path)
+        if completion.abstract is not None:
+            return self.complete_abstract(plan, completion, value, path)
         object_type = cast("GraphQLObjectType", completion.object_type)
         is_type_of: Any = object_type.is_type_of
         if is_type_of is not None and not is_type_of(value, None):
@@ -616,6 +629,34 @@ class Execution:
                 plan.nodes,
             )
         return self.fields(cast("list[FieldPlan]", completion.fields), value, path)
+
+    def complete_abstract(
+        self, plan: FieldPlan, completion: Completion, value: Any, path: Path
+    ) -> Any:
+        """The object type the abstract type's resolve_type names, completed by its plan."""
+        abstract = completion.abstract
+        info = _TypeResolution(self.compiled.schema, plan.nodes[0].name.value, plan.parent_type)
+        name = abstract.resolve_type(value, info, abstract)
+        if _is_awaitable(name):
+
+            async def resolved() -> Any:
+                return self.complete_runtime(plan, completion, value, path, await name)
+
+            return resolved()
+        return self.complete_runtime(plan, completion, value, path, name)
+
+    def complete_runtime(
+        self, plan: FieldPlan, completion: Completion, value: Any, path: Path, name: Any
+    ) -> Any:
+        by_type = cast("dict[str, Completion]", completion.by_type)
+        runtime = by_type.get(name) if isinstance(name, str) else None
+        if runtime is None:
+            raise GraphQLError(
+                f"Runtime Object type '{inspect(name)}' is not a possible"
+                f" type for '{completion.abstract}'.",
+                plan.nodes,
+            )
+        return self.complete(plan, runtime, value, path)
 
     def complete_list(self, plan: FieldPlan, item: Completion, values: Any, path: Path) -> Any:
         if isinstance(values, str) or not hasattr(values, "__iter__"):
