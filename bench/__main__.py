@@ -227,7 +227,12 @@ async def count_per_request(
         application = (
             build_floor_app()
             if kind == "floor"
-            else build_app(settings.model_copy(update={"compiled_execution": compiled}))
+            # No outbox worker in this process: its polling would count as the request's SQL.
+            else build_app(
+                settings.model_copy(
+                    update={"compiled_execution": compiled, "worker_in_process": False}
+                )
+            )
         )
         switch_loaders(batching=kind != "naive")
         counts[kind] = {}
