@@ -288,3 +288,72 @@ async def test_with_compiled_execution_off_every_document_runs_on_strawberry(app
         documents.enabled = True
 
     assert executions("WebDashboard", "strawberry") - before == 1
+
+
+UNLISTED = """
+query Unlisted($withCards: Boolean!, $noOffers: Boolean = false, $first: Int = 2) {
+  __typename
+  viewer: me {
+    ...Names
+    kind: __typename
+    wallet: cards @include(if: $withCards) { ... on Card { id number } label }
+    points { available ...Balance }
+    offers(first: $first) @skip(if: $noOffers) {
+      edges { node { title, activated, heading: title } }
+      pageInfo { hasNextPage }
+    }
+    recent: transactions(first: 1) { edges { cursor node { total card { id } } } }
+  }
+  again: me { firstName }
+}
+fragment Names on Member { firstName lastName }
+fragment Balance on PointsBalance { pending expiringSoon }
+"""
+
+
+@settings(
+    max_examples=10,
+    deadline=None,
+    phases=[Phase.explicit, Phase.reuse, Phase.generate],
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    spec=worlds,
+    raw=st.fixed_dictionaries(
+        {},
+        optional={
+            "withCards": st.sampled_from([True, False, None, "yes"]),
+            "noOffers": st.sampled_from([True, False]),  # null: no plan, runs on Strawberry
+            "first": firsts,
+        },
+    ),
+)
+async def test_an_unlisted_document_seen_often_runs_compiled_with_the_same_answers(
+    app, client, settings, spec, raw
+):
+    """Aliases, fragments, __typename, @include/@skip on variables and defaults: compiled once
+    seen COMPILED_EXECUTION_THRESHOLD times, then the same bytes and status as Strawberry."""
+    documents = compiled_documents(app)
+    world = await make_world(spec, settings)
+    headers = {"X-Request-ID": REQUEST_ID, "Content-Type": "application/json"}
+    if world["token"]:
+        headers["Authorization"] = f"Bearer {world['token']}"
+    body = json.dumps({"query": UNLISTED, "variables": raw})
+
+    documents.enabled = False
+    try:
+        await client.post("/graphql", content=body, headers=headers)
+        with count_statements() as reference_log:
+            reference = await client.post("/graphql", content=body, headers=headers)
+    finally:
+        documents.enabled = True
+    for _ in range(documents.threshold):  # seen often enough: compiled from now on
+        await client.post("/graphql", content=body, headers=headers)
+    before = executions("other", "compiled")
+    with count_statements() as compiled_log:
+        compiled = await client.post("/graphql", content=body, headers=headers)
+
+    assert executions("other", "compiled") - before == 1
+    assert compiled.status_code == reference.status_code
+    assert compiled.content == reference.content
+    assert compiled_log.count <= reference_log.count

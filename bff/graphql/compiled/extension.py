@@ -95,6 +95,9 @@ class CompiledDocuments:
             )
         except NotCompilable as refusal:
             return str(refusal)
+        except Exception as error:  # a bug of the compiler: the document stays on Strawberry
+            logger.exception("compiling a document failed")
+            return f"the compiler failed: {error!r}"
 
     def lookup(
         self, query: str, document: DocumentNode, name: str | None
@@ -145,24 +148,35 @@ class CompiledExecution(SchemaExtension):
             compiled = documents.lookup(
                 context.query, context.graphql_document, context.operation_name
             )
+        result = None
         if compiled is not None:
-            context.result = await run_compiled(compiled, context.context, context.variables)
+            try:
+                result = await run_compiled(compiled, context.context, context.variables)
+            except Exception:
+                # A bug of the compiler must not fail a request Strawberry can answer.
+                logger.exception("compiled execution failed; running on Strawberry")
+        if result is not None:
+            context.result = result
         metrics.GRAPHQL_EXECUTIONS.labels(
             operation=metrics.current_operation.get(),
-            executor="compiled" if compiled is not None else "strawberry",
+            executor="compiled" if result is not None else "strawberry",
         ).inc()
         yield
 
 
 async def run_compiled(
     compiled: CompiledDocument, request_context: object, variables: dict[str, Any] | None
-) -> ExecutionResult:
-    """The result of one request on a compiled document, as graphql-core's execute gives it."""
+) -> ExecutionResult | None:
+    """The result of one request on a compiled document, as graphql-core's execute gives it;
+    None when these variables have no plan (the request runs on Strawberry)."""
     coerced = compiled.coerce_variables(variables)
     if isinstance(coerced, list):
         return ExecutionResult(data=None, errors=coerced)
+    plan = compiled.plan(coerced)
+    if plan is None:
+        return None
     execution = Execution(compiled, request_context, coerced)
-    data, errors = await execution.run(compiled.plan(coerced))
+    data, errors = await execution.run(plan)
     return ExecutionResult(data=data, errors=errors or None)
 
 

@@ -140,12 +140,10 @@ class CompiledDocument:
     directive_variables: tuple[str, ...]
     plans: dict[tuple[Any, ...], Plan] = field(default_factory=dict)
 
-    def plan(self, variables: VariableValues) -> Plan:
+    def plan(self, variables: VariableValues) -> Plan | None:
+        """The plan for these variables; None when their @skip/@include values have none."""
         key = tuple(variables.coerced.get(name) for name in self.directive_variables)
-        plan = self.plans.get(key)
-        if plan is None:
-            plan = self.plans[key] = _Compiler(self, variables).root()
-        return plan
+        return self.plans.get(key)
 
     def coerce_variables(self, raw: dict[str, Any] | None) -> VariableValues | list[GraphQLError]:
         return get_variable_values(
@@ -198,10 +196,15 @@ def compile_document(
     if len(compiled.directive_variables) > MAX_DIRECTIVE_VARIABLES:
         raise NotCompilable("too many variables in @skip/@include")
     # Every combination of the directive variables' values (true, false, null) compiles now.
+    # A combination graphql-core refuses (null for `if: Boolean!`) has no plan: such a request
+    # runs on Strawberry, which reports it.
     for values in product((True, False, None), repeat=len(compiled.directive_variables)):
         coerced = dict(zip(compiled.directive_variables, values, strict=True))
         key = tuple(coerced.get(name) for name in compiled.directive_variables)
-        compiled.plans[key] = _Compiler(compiled, _Variables(coerced)).root()
+        try:
+            compiled.plans[key] = _Compiler(compiled, _Variables(coerced)).root()
+        except GraphQLError:
+            continue
     return compiled
 
 
