@@ -4,8 +4,9 @@ context-only.
 A field without a resolver is always compiled: its value is the attribute of the object its
 parent resolved, serialized by its GraphQL type. A field with a resolver is compiled only when it
 is declared here, which says: the resolver reads nothing of `info` but `info.context` (loaders,
-session, settings), its root and its arguments, so the compiler may call it directly with a
-small info of its own. Permission classes (`IsMember`) run as Strawberry runs them.
+session, settings) and `info.selected_fields`, its root and its arguments, so the compiler may
+call it directly with a small info of its own. Permission classes (`IsMember`) run as
+Strawberry runs them.
 
 A new field with a resolver that is not declared here makes every document selecting it run on
 Strawberry (the differential test shows which), which is always correct, only slower. Declare it

@@ -57,6 +57,7 @@ from graphql.execution.values import (
 from graphql.pyutils import Path, gather_with_cancel, inspect
 from strawberry.permission import PermissionExtension
 from strawberry.types.arguments import convert_arguments
+from strawberry.types.nodes import Selection, convert_selections
 
 from bff.graphql.compiled.declarations import is_context_only
 
@@ -76,14 +77,37 @@ class NotCompilable(Exception):  # noqa: N818 (a reason, not a failure)
 
 
 class CompiledInfo:
-    """What a context-only resolver (and IsMember) reads from `info`: the request's context."""
+    """What a context-only resolver (and IsMember) reads from `info`: the request's context,
+    and the field's selections (`selected_fields`, as Strawberry's Info gives them)."""
 
-    __slots__ = ("context", "field_name", "python_name")
+    __slots__ = (
+        "context",
+        "field_name",
+        "field_nodes",
+        "fragments",
+        "python_name",
+        "variable_values",
+    )
 
-    def __init__(self, context: Any, field_name: str, python_name: str) -> None:
+    def __init__(  # noqa: PLR0917 (what Strawberry's Info offers these resolvers)
+        self,
+        context: Any,
+        field_name: str,
+        python_name: str,
+        field_nodes: list[FieldNode],
+        fragments: dict[str, FragmentDefinitionNode],
+        variable_values: VariableValues,
+    ) -> None:
         self.context = context
         self.field_name = field_name
         self.python_name = python_name
+        self.field_nodes = field_nodes
+        self.fragments = fragments
+        self.variable_values = variable_values
+
+    @property
+    def selected_fields(self) -> list[Selection]:
+        return convert_selections(self, self.field_nodes)  # type: ignore[arg-type]
 
 
 # How a value completes: a leaf serializer, an object's plan, a list of an inner completion;
@@ -550,7 +574,14 @@ class Execution:
                 config=self.compiled.config,
                 info=None,
             )
-        info: Any = CompiledInfo(self.context, plan.key, sfield.python_name)
+        info: Any = CompiledInfo(
+            self.context,
+            plan.key,
+            sfield.python_name,
+            plan.nodes,
+            self.compiled.fragments,
+            self.variables,
+        )
         resolver = cast("Callable[..., Any]", plan.resolver)
         self_argument = plan.self_argument
         root_name = plan.root_name
