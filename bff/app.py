@@ -26,7 +26,7 @@ from bff.graphql.schema import build_schema
 from bff.graphql.view import GraphQLView
 from bff.internal_api.routes import internal_api_routes
 from bff.messages.unsubscribe import unsubscribe
-from bff.messages.worker import run_in_process
+from bff.messages.jobs import running_jobs
 from bff.middleware import (
     BodySizeLimitMiddleware,
     RequestEnvelopeMiddleware,
@@ -138,21 +138,6 @@ def _pool_in_use() -> float:
     return float(pool.get_size() - pool.get_idle_size())
 
 
-@asynccontextmanager
-async def _worker_task(settings: Settings) -> AsyncIterator[None]:
-    """The messages worker inside this process (WORKER_IN_PROCESS; development's default)."""
-    if not settings.runs_worker_in_process:
-        yield
-        return
-    stop = asyncio.Event()
-    task = asyncio.create_task(run_in_process(settings, stop))
-    try:
-        yield
-    finally:
-        stop.set()
-        await task
-
-
 def build_app(settings: Settings | None = None) -> Starlette:
     settings = settings or get_settings()
     tracing = tracer_provider(settings)
@@ -164,7 +149,12 @@ def build_app(settings: Settings | None = None) -> Starlette:
         await init_db(settings)
         instrument_sql()
         try:
-            async with running_bus(settings), _worker_task(settings):
+            # The job app: commits that queue messages nudge the relay; with WORKER_IN_PROCESS
+            # (development's default) procrastinate's worker runs here too.
+            async with (
+                running_bus(settings),
+                running_jobs(settings, work=settings.runs_worker_in_process),
+            ):
                 yield
         finally:
             # uvicorn runs this after in-flight requests finished (or --graceful-timeout passed).

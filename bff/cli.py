@@ -56,20 +56,14 @@ def serve(args: argparse.Namespace) -> int:
 
 
 async def _work(settings: Settings) -> None:
-    import signal  # noqa: PLC0415
-
     from bff.db.connection import close_db, init_db  # noqa: PLC0415
     from bff.events import running_bus  # noqa: PLC0415
-    from bff.messages.worker import Worker  # noqa: PLC0415
+    from bff.messages.jobs import run_worker  # noqa: PLC0415
 
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(signum, stop.set)
     await init_db(settings)
     try:
         async with running_bus(settings):
-            await Worker(settings).run(stop)
+            await run_worker(settings)  # procrastinate stops it on SIGINT / SIGTERM
     finally:
         await close_db()
 
@@ -199,7 +193,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     commands.add_parser("migrate", help="apply database migrations").set_defaults(handler=migrate)
     commands.add_parser(
-        "worker", help="deliver messages from the outbox (mail, push) until stopped"
+        "worker",
+        help="run the background jobs (procrastinate): relay the outbox, deliver mail and push, "
+        "daily scans; until SIGTERM",
     ).set_defaults(handler=worker)
 
     seed = commands.add_parser(

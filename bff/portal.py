@@ -5,7 +5,7 @@ Hashed files under `assets/` never change: cached for a year, immutable. `/` is 
 single-page app's `index.html` (its screens are `#/` routes), never cached (a deploy is seen at
 once), with the Content-Security-Policy the app is built to pass (no inline script or style,
 same-origin connections only: `/graphql` over HTTP and websocket). The same page answers the
-paths of the links mailed to members (`/reset-password?token=...`, see bff/messages/worker.py),
+paths of the links mailed to members (`/reset-password?token=...`, see bff/messages/delivery.py),
 with `Referrer-Policy: no-referrer` so the token is sent nowhere else.
 """
 
@@ -18,7 +18,7 @@ from starlette.responses import FileResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from bff.messages.worker import LINK_PATHS
+from bff.messages.delivery import LINK_PATHS
 
 if TYPE_CHECKING:
     from starlette.requests import Request

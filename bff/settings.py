@@ -157,9 +157,12 @@ class Settings(BaseSettings):
     push_url: str | None = None
     push_api_key: SecretStr | None = None
     worker_in_process: bool | None = None
-    worker_batch_size: int = Field(default=50, ge=1)
-    worker_poll_interval: timedelta = timedelta(seconds=1)
-    delivery_lease: timedelta = timedelta(minutes=2)
+    worker_concurrency: int = Field(default=10, ge=1)
+    worker_poll_interval: timedelta = timedelta(seconds=5)
+    outbox_relay_interval: timedelta = timedelta(seconds=5)
+    job_heartbeat_interval: timedelta = timedelta(seconds=10)
+    job_stalled_after: timedelta = timedelta(seconds=30)
+    messages_retention: timedelta = timedelta(days=30)
     delivery_max_attempts: int = Field(default=8, ge=1)
     delivery_retry_base: timedelta = timedelta(seconds=30)
     email_verification_ttl: timedelta = timedelta(hours=24)
@@ -195,7 +198,10 @@ class Settings(BaseSettings):
         "subscription_session_check_interval",
         "persisted_queries_ttl",
         "worker_poll_interval",
-        "delivery_lease",
+        "outbox_relay_interval",
+        "job_heartbeat_interval",
+        "job_stalled_after",
+        "messages_retention",
         "delivery_retry_base",
         "email_verification_ttl",
         "password_reset_ttl",

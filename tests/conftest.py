@@ -122,6 +122,13 @@ async def empty_tables() -> None:
         for model in app_models.values()
     ]
     if connection.capabilities.dialect == "postgres":
+        # procrastinate's tables too (migration 0008): jobs, their events, workers, periodic ticks
+        tables += [
+            "procrastinate_jobs",
+            "procrastinate_events",
+            "procrastinate_workers",
+            "procrastinate_periodic_defers",
+        ]
         quoted = ", ".join(f'"{table}"' for table in tables)
         await connection.execute_script(f"TRUNCATE {quoted} RESTART IDENTITY CASCADE")
     else:

@@ -7,7 +7,7 @@ publishing. Domain code queues events inside `transaction()`:
 """
 
 from bff.events.bus import EventBus, EventStream
-from bff.events.commit import publish_after_commit, transaction
+from bff.events.commit import call_after_commit, publish_after_commit, transaction
 from bff.events.event import (
     Event,
     EventKind,
@@ -25,6 +25,7 @@ __all__ = [
     "EventBus",
     "EventKind",
     "EventStream",
+    "call_after_commit",
     "card_status_changed",
     "coupon_changed",
     "create_bus",

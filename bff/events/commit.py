@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from typing import TYPE_CHECKING
@@ -18,6 +19,9 @@ if TYPE_CHECKING:
     from bff.events.event import Event
 
 _queued: ContextVar[list[Event] | None] = ContextVar("bff_events_queued", default=None)
+AfterCommit = Callable[[], Awaitable[None]]
+_callbacks: ContextVar[list[AfterCommit] | None] = ContextVar("bff_after_commit", default=None)
+logger = logging.getLogger("bff.events")
 
 
 @asynccontextmanager
@@ -34,18 +38,29 @@ async def transaction(connection_name: str | None = None) -> AsyncIterator[BaseD
         msg = "events.transaction() inside a bare in_transaction(): make the outer one events'"
         raise RuntimeError(msg)
     queued: list[Event] = []
+    callbacks: list[AfterCommit] = []
     token = _queued.set(queued)
+    callbacks_token = _callbacks.set(callbacks)
     try:
         async with context as connection:
             yield connection
     finally:
         _queued.reset(token)
+        _callbacks.reset(callbacks_token)
     # Reached only when the block committed: an exception skipped this and rolled back.
     if outer is not None:
         outer.extend(queued)
+        outer_callbacks = _callbacks.get()
+        if outer_callbacks is not None:
+            outer_callbacks.extend(callbacks)
         return
     for event in dict.fromkeys(queued):  # once each, in order
         await runtime.publish(event)
+    for callback in dict.fromkeys(callbacks):
+        try:
+            await callback()
+        except Exception:  # the change is committed: a failed nudge must not undo the answer
+            logger.exception("after-commit callback failed")
 
 
 def publish_after_commit(event: Event) -> None:
@@ -55,3 +70,13 @@ def publish_after_commit(event: Event) -> None:
         msg = "publish_after_commit() needs an enclosing bff.events.transaction()"
         raise RuntimeError(msg)
     queued.append(event)
+
+
+def call_after_commit(callback: AfterCommit) -> bool:
+    """Await `callback()` once the enclosing `transaction()` has committed (once per
+    transaction, however often it is asked); False, and nothing queued, outside one."""
+    callbacks = _callbacks.get()
+    if callbacks is None:
+        return False
+    callbacks.append(callback)
+    return True

@@ -5,12 +5,12 @@
         await outbox.enqueue(member_id=member.id, kind=MessageKind.POINTS_CREDITED,
                              params={"points": 120})
 
-The messages worker (`bff.messages.worker`) reads the rows after the commit and delivers them.
+The relay (`bff.messages.jobs`) turns the committed rows into procrastinate jobs that deliver them.
 """
 
 from bff.outbox.kinds import SECURITY_KINDS, MessageKind
 from bff.outbox.models import OutboxMessage
-from bff.outbox.write import enqueue, erase_member, reveal_secret, seal_secret
+from bff.outbox.write import enqueue, erase_member, relay_after_commit, reveal_secret, seal_secret
 
 __all__ = [
     "SECURITY_KINDS",
@@ -18,6 +18,7 @@ __all__ = [
     "OutboxMessage",
     "enqueue",
     "erase_member",
+    "relay_after_commit",
     "reveal_secret",
     "seal_secret",
 ]

@@ -10,10 +10,10 @@ from tortoise.models import Model
 
 
 class OutboxMessage(Model):
-    """A message some committed change caused, waiting for the worker.
+    """A message some committed change caused, waiting for the relay (bff.messages.jobs).
 
-    dispatched_at is set once the worker has turned it into a notification and deliveries (in
-    one transaction, once)."""
+    dispatched_at is set once the relay has turned it into a notification and deliveries (in
+    one transaction, once: a conditional update)."""
 
     id = fields.BigIntField(primary_key=True)
     # None for a password reset: the worker looks the address up (see identity.email_flows).
@@ -35,8 +35,7 @@ class DeliveryChannel(StrEnum):
 
 
 class DeliveryStatus(StrEnum):
-    PENDING = "PENDING"  # waiting for its time (next_attempt_at)
-    CLAIMED = "CLAIMED"  # in a worker's batch; back to anyone once the lease has passed
+    PENDING = "PENDING"  # waiting for its job (bff.messages.jobs), or for a retry
     SENDING = "SENDING"  # handed to the mail or push service: never sent again
     SENT = "SENT"
     FAILED = "FAILED"  # refused for good, out of attempts, or interrupted while sending
@@ -78,9 +77,8 @@ class Delivery(Model):
     params: dict[str, Any] = fields.JSONField(default=dict)
     status = fields.CharEnumField(DeliveryStatus, default=DeliveryStatus.PENDING)
     attempts = fields.IntField(default=0)
-    next_attempt_at = fields.DatetimeField()
-    lease_owner = fields.CharField(max_length=100, null=True)
-    lease_until = fields.DatetimeField(null=True)
+    # The procrastinate job that sends it; None until the relay has deferred one.
+    job_id = fields.BigIntField(null=True, db_index=True)
     last_error = fields.CharField(max_length=500, null=True)
     created_at = fields.DatetimeField()
     sent_at = fields.DatetimeField(null=True)
@@ -88,4 +86,4 @@ class Delivery(Model):
     class Meta:
         table = "delivery"
         unique_together = (("message_id", "channel", "address"),)
-        indexes = (("status", "next_attempt_at"), ("member_id",))
+        indexes = (("status", "created_at"), ("member_id",))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 from datetime import UTC, datetime
+from collections.abc import Awaitable, Callable
 from functools import cache
 from typing import Any
 
@@ -11,6 +12,7 @@ from cryptography.fernet import Fernet
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+from bff import events
 from bff.outbox.kinds import MessageKind
 from bff.outbox.models import Delivery, Notification, OutboxMessage
 from bff.settings import Settings
@@ -25,6 +27,8 @@ async def enqueue(
 ) -> OutboxMessage:
     """Queue a message; call it inside the transaction of the change that causes it, so both
     commit or neither does. `params` must be JSON: ids, numbers, short strings."""
+    for hook in _after_commit_hooks:
+        events.call_after_commit(hook)
     return await OutboxMessage.create(
         member_id=member_id,
         kind=kind.value,
@@ -32,6 +36,17 @@ async def enqueue(
         dedup_key=dedup_key,
         created_at=datetime.now(UTC),
     )
+
+
+# Set while a job app is open in this process (bff.messages.jobs): each nudges the relay once a
+# transaction that queued messages has committed. Without one the periodic relay finds them.
+_after_commit_hooks: list[Callable[[], Awaitable[None]]] = []
+
+
+def relay_after_commit(hook: Callable[[], Awaitable[None]]) -> Callable[[], None]:
+    """Register `hook`; returns the function that removes it."""
+    _after_commit_hooks.append(hook)
+    return lambda: _after_commit_hooks.remove(hook)
 
 
 async def erase_member(*, member_id: int) -> None:

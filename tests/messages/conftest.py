@@ -8,8 +8,9 @@ import email
 import socket
 import threading
 from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from email.policy import default as default_policy
 from typing import Any
@@ -17,12 +18,13 @@ from typing import Any
 import pytest
 import uvicorn
 from aiosmtpd.controller import Controller
+from procrastinate import App
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from bff.messages.worker import Worker
+from bff.messages.jobs import build_job_app, start_up, worker_options
 from bff.settings import Settings
 
 # The ports this suite's servers may use (ports of other suites' servers stay free).
@@ -141,13 +143,33 @@ def mail_settings(settings: Settings, mail_server: MailServer, **changes: Any) -
     return settings.model_copy(update=update)
 
 
-def worker(settings: Settings, name: str = "w1") -> Worker:
-    return Worker(settings, name=name)
+@asynccontextmanager
+async def job_app(settings: Settings) -> AsyncIterator[App]:
+    """procrastinate's app for these settings, open (in memory on SQLite, psycopg on
+    PostgreSQL)."""
+    app = build_job_app(settings, pool_size=6)
+    async with app.open_async():
+        yield app
 
 
-async def deliver_all(settings: Settings, rounds: int = 5) -> None:
-    """Run a worker until nothing moves (or `rounds` rounds)."""
-    runner = worker(settings)
+async def due_jobs(app: App) -> int:
+    now = datetime.now(UTC)
+    todo = await app.job_manager.list_jobs_async(status="todo")
+    return sum(1 for job in todo if job.scheduled_at is None or job.scheduled_at <= now)
+
+
+async def work(app: App, settings: Settings, rounds: int = 10, **options: Any) -> None:
+    """procrastinate's real worker, run until no job is due (or `rounds` runs)."""
     for _ in range(rounds):
-        if not await runner.run_once():
+        await app.run_worker_async(
+            **worker_options(settings, wait=False, install_signal_handlers=False, **options)
+        )
+        if not await due_jobs(app):
             return
+
+
+async def deliver_all(settings: Settings, rounds: int = 10) -> None:
+    """A worker starting (the relay takes the outbox), then working until nothing is due."""
+    async with job_app(settings) as app:
+        await start_up(app, settings)
+        await work(app, settings, rounds)

@@ -1,5 +1,6 @@
-"""The worker: outbox to SMTP exactly once, with a killed worker and with two workers; retries
-of transient failures, permanent ones recorded; switched-off channels get nothing."""
+"""Delivery on procrastinate's worker: outbox to SMTP once; retries of transient failures,
+permanent ones recorded; switched-off channels get nothing. Killed and parallel workers:
+test_workers.py."""
 
 from __future__ import annotations
 
@@ -14,7 +15,8 @@ from bff.outbox import MessageKind
 from bff.outbox.models import Delivery, DeliveryStatus, Notification
 from bff.profile.services import update_preferences
 from tests.factories import create_member
-from tests.messages.conftest import deliver_all, mail_settings, worker
+from bff.messages.jobs import start_up
+from tests.messages.conftest import deliver_all, job_app, mail_settings, work
 
 
 async def queue_points(member_id: int, points: int = 10) -> None:
@@ -63,69 +65,6 @@ async def test_a_member_writing_english_gets_english_mail(app, settings, mail_se
     assert mail["Content-Language"] == "en"
 
 
-async def test_a_worker_killed_mid_batch_leaves_the_rest_to_another_and_nothing_twice(
-    app, settings, mail_server
-):
-    """Killed while its second mail is being accepted: the other worker sends the last three
-    once the lease passes; the interrupted one is recorded, not sent again."""
-    members = [await create_member() for _ in range(5)]
-    for member in members:
-        await queue_points(member.id)
-    configured = mail_settings(settings, mail_server, delivery_lease=timedelta(seconds=60))
-    second_arrived = threading.Event()
-    killed = threading.Event()
-
-    def on_message(_message):
-        if len(mail_server.received) == 1:  # the second one (the first is already recorded)
-            second_arrived.set()
-            killed.wait(10)
-
-    mail_server.on_message = on_message
-    first = worker(configured, "doomed")
-    await first.dispatch_pending(datetime.now(UTC))
-    doomed = asyncio.create_task(first.deliver_due(datetime.now(UTC)))
-    async with asyncio.timeout(10):
-        while not second_arrived.is_set():  # noqa: ASYNC110 (set in the SMTP server's thread)
-            await asyncio.sleep(0.01)
-    doomed.cancel()
-    await asyncio.gather(doomed, return_exceptions=True)
-    killed.set()
-    mail_server.on_message = None
-
-    survivor = worker(configured, "survivor")
-    early = await survivor.deliver_due(datetime.now(UTC))
-    later = await survivor.deliver_due(datetime.now(UTC) + timedelta(seconds=61))
-
-    addresses = [mail["To"] for mail in mail_server.received]
-    assert early == 0
-    assert later == 3
-    assert sorted(addresses) == sorted(member.email for member in members)
-    statuses = await Delivery.all().order_by("id").values_list("status", flat=True)
-    assert statuses == [DeliveryStatus.SENT, DeliveryStatus.FAILED, *[DeliveryStatus.SENT] * 3]
-
-
-async def test_two_workers_side_by_side_deliver_every_message_once(app, settings, mail_server):
-    """Twenty notices for ten members, two workers at once: twenty mails, none twice."""
-    members = [await create_member() for _ in range(10)]
-    for member in members:
-        await queue_points(member.id, 1)
-        await queue_points(member.id, 2)
-    configured = mail_settings(settings, mail_server, worker_batch_size=4)
-    one, two = worker(configured, "one"), worker(configured, "two")
-
-    for _ in range(20):
-        moved = await asyncio.gather(one.run_once(), two.run_once())
-        if not any(moved):
-            break
-
-    assert len(mail_server.received) == 20
-    for member in members:
-        bodies = [mail.get_body(("plain",)).get_content() for mail in mail_server.to(member.email)]
-        # In order per member: 1 point, then 2.
-        assert ["1" in body for body in bodies] == [True, False]
-    assert await Notification.all().count() == 20
-
-
 async def test_a_transient_smtp_failure_is_tried_again(app, settings, mail_server):
     """451 first, then accepted: one mail, two attempts."""
     member = await create_member()
@@ -165,21 +104,25 @@ async def test_deliveries_are_counted_for_the_metrics_by_outcome(app, settings, 
 
 
 async def test_a_retry_waits_for_its_backoff(app, settings, mail_server):
-    """With a retry base, the second attempt waits: the next round sends nothing."""
+    """With a retry base, procrastinate schedules the second attempt a minute later: the
+    worker sends nothing before then."""
     member = await create_member()
     mail_server.rcpt_replies[member.email] = ["421 4.7.0 Busy"]
     await queue_points(member.id)
     configured = mail_settings(settings, mail_server, delivery_retry_base=timedelta(minutes=1))
-    runner = worker(configured)
 
-    await runner.run_once()
-    await runner.run_once()
-    delivery = await Delivery.get(member_id=member.id)
-    await runner.run_once(datetime.now(UTC) + timedelta(minutes=2))
+    async with job_app(configured) as jobs:
+        await start_up(jobs, configured)
+        await work(jobs, configured)
+        await work(jobs, configured)
+        delivery = await Delivery.get(member_id=member.id)
+        [job] = await jobs.job_manager.list_jobs_async(id=delivery.job_id)
 
-    assert delivery.status == DeliveryStatus.PENDING
-    assert delivery.next_attempt_at > datetime.now(UTC) + timedelta(seconds=50)
-    assert len(mail_server.to(member.email)) == 1
+    assert (delivery.status, delivery.attempts) == (DeliveryStatus.PENDING, 1)
+    assert job.status == "todo"
+    assert job.scheduled_at is not None
+    assert job.scheduled_at > datetime.now(UTC) + timedelta(seconds=50)
+    assert mail_server.to(member.email) == []
 
 
 async def test_a_permanent_refusal_is_recorded_and_never_tried_again(app, settings, mail_server):
@@ -216,10 +159,13 @@ async def test_an_unreachable_mail_server_is_a_transient_failure(app, settings, 
     member = await create_member()
     await queue_points(member.id)
     configured = settings.model_copy(
-        update={"mail_url": "smtp://127.0.0.1:1?tls=none", "delivery_retry_base": timedelta(0)}
+        update={
+            "mail_url": "smtp://127.0.0.1:1?tls=none",
+            "delivery_retry_base": timedelta(minutes=1),
+        }
     )
 
-    await worker(configured).run_once()
+    await deliver_all(configured)
 
     delivery = await Delivery.get(member_id=member.id)
     assert (delivery.status, delivery.attempts) == (DeliveryStatus.PENDING, 1)
