@@ -25,8 +25,8 @@ from bff.events import get_bus, running_bus
 from bff.graphql.schema import build_schema
 from bff.graphql.view import GraphQLView
 from bff.internal_api.routes import internal_api_routes
-from bff.messages.unsubscribe import unsubscribe
 from bff.messages.jobs import running_jobs
+from bff.messages.unsubscribe import unsubscribe
 from bff.middleware import (
     BodySizeLimitMiddleware,
     RequestEnvelopeMiddleware,

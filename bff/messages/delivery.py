@@ -61,12 +61,13 @@ class DeliveryRetry(BaseRetryStrategy):
 
     def wait(self, attempts: int) -> timedelta:
         """The wait after the `attempts`-th failure (1 for the first)."""
-        return min(MAX_BACKOFF, self.base * 2 ** max(0, attempts - 1))
+        wait: timedelta = self.base * 2 ** max(0, attempts - 1)
+        return min(MAX_BACKOFF, wait)
 
     def get_retry_decision(self, *, exception: BaseException, job: Job) -> RetryDecision | None:
         if self.whether.get_retry_decision(exception=exception, job=job) is None:
             return None
-        return RetryDecision(retry_in={"seconds": self.wait(job.attempts + 1).total_seconds()})
+        return RetryDecision(retry_at=datetime.now(UTC) + self.wait(job.attempts + 1))
 
 
 class Sender:

@@ -135,31 +135,33 @@ async def relay(app: App, settings: Settings, *, every_unfinished: bool = False)
     for every delivery without one (or, `every_unfinished`, for every unfinished delivery: the
     in-memory queue after a restart). Returns the outbox rows taken."""
     now = datetime.now(UTC)
-    ids = (
+    rows = (
         await OutboxMessage.filter(dispatched_at__isnull=True)
         .order_by("id")
         .limit(RELAY_BATCH)
-        .values_list("id", flat=True)
+        .values("id")
     )
+    ids = [int(row["id"]) for row in rows]
     for message_id in ids:
-        await dispatch(int(message_id), settings=settings, now=now)
+        await dispatch(message_id, settings=settings, now=now)
     waiting = (
         Delivery.filter(status__in=[DeliveryStatus.PENDING, DeliveryStatus.SENDING])
         if every_unfinished
         else Delivery.filter(status=DeliveryStatus.PENDING, job_id__isnull=True)
     )
-    rows = await waiting.order_by("id")
-    if rows:
+    deliveries = await waiting.order_by("id")
+    if deliveries:
         task = app.tasks[DELIVER]
         jobs = [
-            task.configure(lock=f"delivery:{row.member_id}:{row.channel.value}")
-            .job.evolve(task_kwargs={"delivery_id": row.id})
-            for row in rows
+            task.configure(lock=f"delivery:{row.member_id}:{row.channel.value}").job.evolve(
+                task_kwargs={"delivery_id": row.id}
+            )
+            for row in deliveries
         ]
         deferred = await app.job_manager.batch_defer_jobs_async(jobs)
-        for row, job in zip(rows, deferred, strict=True):
+        for row, job in zip(deliveries, deferred, strict=True):
             row.job_id = job.id
-        await Delivery.bulk_update(rows, fields=["job_id"], batch_size=500)
+        await Delivery.bulk_update(deliveries, fields=["job_id"], batch_size=500)
     return len(ids)
 
 
@@ -169,9 +171,7 @@ async def prune(app: App, settings: Settings, *, now: datetime) -> None:
     procrastinate's finished jobs."""
     cutoff = now - settings.messages_retention
     dedup_cutoff = min(cutoff, now - settings.points_expiring_soon - timedelta(days=1))
-    await OutboxMessage.filter(
-        dispatched_at__lt=cutoff, dedup_key__isnull=True
-    ).delete()
+    await OutboxMessage.filter(dispatched_at__lt=cutoff, dedup_key__isnull=True).delete()
     await OutboxMessage.filter(dispatched_at__lt=dedup_cutoff, dedup_key__isnull=False).delete()
     await Delivery.filter(status__in=_FINISHED, created_at__lt=cutoff).delete()
     await app.job_manager.delete_old_jobs(

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import base64
-from datetime import UTC, datetime
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from functools import cache
 from typing import Any
 

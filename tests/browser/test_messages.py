@@ -17,7 +17,7 @@ import httpx
 import pytest
 from playwright.async_api import Browser, Page, expect
 
-from bff.messages.worker import Worker
+from bff.messages.jobs import running_jobs
 from tests.browser.test_portal import AXE_RESULTS, PASSWORD, Portal, sign_up
 from tests.conftest import make_settings
 
@@ -71,19 +71,17 @@ async def portal(browser: Browser, portal_url: str) -> AsyncIterator[Portal]:
 
 @pytest.fixture
 async def mailbox(database_url: str, portal_url: str, tmp_path: Path) -> AsyncIterator[Mailbox]:
-    """A messages worker beside the server (as `bff worker` runs in production), its links
-    pointing at the portal under test."""
+    """A procrastinate worker beside the server (as `bff worker` runs in production), its
+    relay polling every second, its links pointing at the portal under test."""
     settings = make_settings(
         database_url,
         mail_url=f"file://{tmp_path}",
         portal_url=portal_url,
         worker_poll_interval=timedelta(milliseconds=100),
+        outbox_relay_interval=timedelta(seconds=1),
     )
-    stop = asyncio.Event()
-    task = asyncio.create_task(Worker(settings).run(stop))
-    yield Mailbox(tmp_path, portal_url)
-    stop.set()
-    await task
+    async with running_jobs(settings, work=True):
+        yield Mailbox(tmp_path, portal_url)
 
 
 async def link_card(portal: Portal, label: str) -> str:

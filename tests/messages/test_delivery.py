@@ -4,18 +4,16 @@ test_workers.py."""
 
 from __future__ import annotations
 
-import asyncio
-import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from bff import events, metrics, outbox
+from bff.messages.jobs import start_up
 from bff.outbox import MessageKind
 from bff.outbox.models import Delivery, DeliveryStatus, Notification
 from bff.profile.services import update_preferences
 from tests.factories import create_member
-from bff.messages.jobs import start_up
 from tests.messages.conftest import deliver_all, job_app, mail_settings, work
 
 
