@@ -1,12 +1,13 @@
 """Delivery throughput and latency: outbox row committed to mail accepted by an SMTP server.
 
-A fresh PostgreSQL database gets MEMBERS members; WORKERS `bff worker` processes deliver to an
-SMTP server (aiosmtpd, in this process, on 127.0.0.1). MESSAGES POINTS_CREDITED notices (one per
-member, so every mail is matched to its row) are committed in one burst; the run ends when all
-have been accepted. Prints the throughput (mails per second from the burst's commit to the last
+A fresh PostgreSQL database gets MEMBERS members; WORKERS `bff worker` processes (procrastinate's
+worker, CONCURRENCY jobs at once each) deliver to an SMTP server (aiosmtpd, in this process, on
+127.0.0.1). MESSAGES POINTS_CREDITED notices (one per member, so every mail is matched to its
+row) are committed in one burst and the relay is nudged, as a commit in `bff serve` does; the run
+ends when all have been accepted. Prints the throughput (mails per second from the burst's commit to the last
 mail) and the latency of each mail (its row's created_at to the server's receipt): p50/p90/p99.
 
-    .venv/bin/python bench/delivery.py [--messages 1000] [--workers 2] [--batch 50]
+    .venv/bin/python bench/delivery.py [--messages 1000] [--workers 2] [--concurrency 10]
 
 Needs PostgreSQL (BENCH_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/postgres, where
 a database is created and dropped). Traffic stays on 127.0.0.1.
@@ -31,12 +32,13 @@ from aiosmtpd.controller import Controller
 
 from bff.db.connection import close_db, init_db, migrate
 from bff.identity.models import Member
+from bff.messages.jobs import build_job_app, nudge_relay
 from bff.outbox import MessageKind, OutboxMessage
 from bff.settings import Settings
 
 ADMIN_URL = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres")
 BFF = Path(sys.executable).with_name("bff")
-SMTP_PORT = 8590
+SMTP_PORT = int(os.environ.get("BENCH_SMTP_PORT", "8390"))
 
 
 class Inbox:
@@ -55,7 +57,7 @@ class Inbox:
         return "250 OK"
 
 
-async def run(messages: int, workers: int, batch: int) -> None:
+async def run(messages: int, workers: int, concurrency: int) -> None:
     name = f"bff_bench_delivery_{secrets.token_hex(4)}"
     admin = await asyncpg.connect(ADMIN_URL.replace("postgres://", "postgresql://"))
     await admin.execute(f'CREATE DATABASE "{name}"')
@@ -88,8 +90,7 @@ async def run(messages: int, workers: int, batch: int) -> None:
             **os.environ,
             "DATABASE_URL": database_url,
             "MAIL_URL": f"smtp://127.0.0.1:{SMTP_PORT}?tls=none",
-            "WORKER_BATCH_SIZE": str(batch),
-            "WORKER_POLL_INTERVAL": "PT0.05S",
+            "WORKER_CONCURRENCY": str(concurrency),
             "LOG_LEVEL": "WARNING",
         }
         processes = [
@@ -108,6 +109,9 @@ async def run(messages: int, workers: int, batch: int) -> None:
             for member_id, _ in members
         ]
         await OutboxMessage.bulk_create(rows, batch_size=1000)
+        jobs = build_job_app(settings, pool_size=1)
+        async with jobs.open_async():
+            await nudge_relay(jobs)
         created = {email: started for _, email in members}
         deadline = started + 600
         while len(inbox.received) < messages and time.time() < deadline:
@@ -123,7 +127,7 @@ async def run(messages: int, workers: int, batch: int) -> None:
         elapsed = finished - started
         quantiles = statistics.quantiles(latencies, n=100) if len(latencies) > 1 else latencies * 99
         print(
-            f"{len(latencies)}/{messages} mails, {workers} worker(s), batch {batch}: "
+            f"{len(latencies)}/{messages} mails, {workers} worker(s), concurrency {concurrency}: "
             f"{len(latencies) / elapsed:.0f} mails/s over {elapsed:.1f} s; latency "
             f"p50 {quantiles[49]:.0f} ms, p90 {quantiles[89]:.0f} ms, "
             f"p99 {quantiles[98]:.0f} ms, max {latencies[-1]:.0f} ms"
@@ -145,9 +149,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--messages", type=int, default=1000)
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--batch", type=int, default=50)
+    parser.add_argument("--concurrency", type=int, default=10)
     args = parser.parse_args()
-    asyncio.run(run(args.messages, args.workers, args.batch))
+    asyncio.run(run(args.messages, args.workers, args.concurrency))
 
 
 if __name__ == "__main__":

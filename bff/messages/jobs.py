@@ -39,7 +39,7 @@ from bff.messages.dispatch import dispatch
 from bff.messages.expiring import queue_expiring_points
 from bff.outbox import OutboxMessage
 from bff.outbox.models import Delivery, DeliveryStatus
-from bff.settings import Settings
+from bff.settings import Settings, get_settings
 
 logger = logging.getLogger("bff.messages")
 
@@ -241,3 +241,12 @@ async def run_worker(settings: Settings) -> None:
             await app.run_worker_async(**worker_options(settings))
         finally:
             remove_hook()
+
+
+def __getattr__(name: str) -> Any:  # noqa: ANN401 (module attribute protocol)
+    # procrastinate's own command line (`PROCRASTINATE_APP=bff.messages.jobs.cli_app
+    # procrastinate shell`) loads an App by dotted path: built lazily from the environment, so
+    # importing this module never reads it.
+    if name == "cli_app":
+        return build_job_app(get_settings(), pool_size=2)
+    raise AttributeError(name)
