@@ -31,6 +31,7 @@ from urllib.parse import urlsplit, urlunsplit
 from procrastinate import App, PsycopgConnector, exceptions
 from procrastinate.connector import BaseConnector
 from procrastinate.testing import InMemoryConnector
+from tortoise.queryset import QuerySet
 
 from bff import outbox
 from bff.messages.channels import MailSender, PushSender
@@ -46,6 +47,8 @@ logger = logging.getLogger("bff.messages")
 RELAY = "bff.relay_outbox"
 DELIVER = "bff.deliver"
 RELAY_BATCH = 500  # outbox rows per relay run; a full batch defers the next run at once
+RELAY_CHUNK = 50  # outbox rows dispatched before their deliveries get jobs
+RELAY_CONCURRENCY = 4  # members dispatched at once (each its own transaction)
 DAY_SECONDS = 24 * 3600
 DAILY_SCAN_CRON = "5 0 * * *"  # 00:05 UTC
 DAILY_PRUNE_CRON = "35 0 * * *"
@@ -131,38 +134,66 @@ async def nudge_relay(app: App) -> None:
 
 
 async def relay(app: App, settings: Settings, *, every_unfinished: bool = False) -> int:
-    """Dispatch up to RELAY_BATCH committed outbox rows (each once), then defer a delivery job
-    for every delivery without one (or, `every_unfinished`, for every unfinished delivery: the
-    in-memory queue after a restart). Returns the outbox rows taken."""
+    """Dispatch up to RELAY_BATCH committed outbox rows (each once), deferring a delivery job
+    for every delivery without one after each RELAY_CHUNK rows (sending starts while the relay
+    goes on); `every_unfinished` defers one for every unfinished delivery (the in-memory queue
+    after a restart). Returns the outbox rows taken."""
     now = datetime.now(UTC)
     rows = (
         await OutboxMessage.filter(dispatched_at__isnull=True)
         .order_by("id")
         .limit(RELAY_BATCH)
-        .values("id")
+        .values_list("id", "member_id")
     )
-    ids = [int(row["id"]) for row in rows]
-    for message_id in ids:
-        await dispatch(message_id, settings=settings, now=now)
-    waiting = (
-        Delivery.filter(status__in=[DeliveryStatus.PENDING, DeliveryStatus.SENDING])
+    for start in range(0, len(rows), RELAY_CHUNK):
+        await _dispatch_chunk(rows[start : start + RELAY_CHUNK], settings=settings, now=now)
+        await _defer_deliveries(app, Delivery.filter(status=DeliveryStatus.PENDING, job_id=None))
+    unfinished = [DeliveryStatus.PENDING, DeliveryStatus.SENDING]
+    await _defer_deliveries(
+        app,
+        Delivery.filter(status__in=unfinished)
         if every_unfinished
-        else Delivery.filter(status=DeliveryStatus.PENDING, job_id__isnull=True)
+        else Delivery.filter(status=DeliveryStatus.PENDING, job_id=None),
     )
+    return len(rows)
+
+
+async def _dispatch_chunk(
+    rows: list[tuple[Any, Any]], *, settings: Settings, now: datetime
+) -> None:
+    """Dispatch rows, a few members at once; each member's rows one after another, in order
+    (so their deliveries, and the jobs deferred for them, keep that order)."""
+    by_member: dict[Any, list[int]] = {}
+    for message_id, member_id in rows:
+        by_member.setdefault(member_id, []).append(int(message_id))
+    gate = asyncio.Semaphore(1 if settings.uses_sqlite else RELAY_CONCURRENCY)
+
+    async def one_member(message_ids: list[int]) -> None:
+        async with gate:
+            for message_id in message_ids:
+                await dispatch(message_id, settings=settings, now=now)
+
+    async with asyncio.TaskGroup() as group:
+        for message_ids in by_member.values():
+            group.create_task(one_member(message_ids))
+
+
+async def _defer_deliveries(app: App, waiting: QuerySet[Delivery]) -> None:
+    """One `bff.deliver` job per delivery, oldest first, locked per member and channel."""
     deliveries = await waiting.order_by("id")
-    if deliveries:
-        task = app.tasks[DELIVER]
-        jobs = [
-            task.configure(lock=f"delivery:{row.member_id}:{row.channel.value}").job.evolve(
-                task_kwargs={"delivery_id": row.id}
-            )
-            for row in deliveries
-        ]
-        deferred = await app.job_manager.batch_defer_jobs_async(jobs)
-        for row, job in zip(deliveries, deferred, strict=True):
-            row.job_id = job.id
-        await Delivery.bulk_update(deliveries, fields=["job_id"], batch_size=500)
-    return len(ids)
+    if not deliveries:
+        return
+    task = app.tasks[DELIVER]
+    jobs = [
+        task.configure(lock=f"delivery:{row.member_id}:{row.channel.value}").job.evolve(
+            task_kwargs={"delivery_id": row.id}
+        )
+        for row in deliveries
+    ]
+    deferred = await app.job_manager.batch_defer_jobs_async(jobs)
+    for row, job in zip(deliveries, deferred, strict=True):
+        row.job_id = job.id
+    await Delivery.bulk_update(deliveries, fields=["job_id"], batch_size=500)
 
 
 async def prune(app: App, settings: Settings, *, now: datetime) -> None:
