@@ -22,7 +22,7 @@ import asyncio
 import contextlib
 import logging
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -69,9 +69,35 @@ def every(interval: timedelta) -> str:
     return f"*/{min(59, seconds // 60)} * * * *"
 
 
+class InOrderMemoryConnector(InMemoryConnector):
+    """procrastinate's in-memory connector, fetching the way its PostgreSQL function does: a
+    job waits while an earlier job of its lock waits or runs, so a retry keeps the order."""
+
+    async def fetch_job_one(self, queues: Iterable[str] | None, worker_id: int) -> dict[str, Any]:
+        first: dict[str, int] = {}
+        for job in self.jobs.values():
+            lock = job["lock"]
+            if lock is not None and job["status"] in {"todo", "doing"}:
+                first[lock] = min(first.get(lock, job["id"]), job["id"])
+        held_back = [
+            job
+            for job in self.jobs.values()
+            if job["status"] == "todo"
+            and job["lock"] is not None
+            and first[job["lock"]] != job["id"]
+        ]
+        for job in held_back:  # hidden from the selection below (it awaits nothing)
+            job["status"] = "held"
+        try:
+            return await super().fetch_job_one(queues, worker_id)
+        finally:
+            for job in held_back:
+                job["status"] = "todo"
+
+
 def _connector(settings: Settings, pool_size: int) -> BaseConnector:
     if settings.uses_sqlite:
-        return InMemoryConnector()
+        return InOrderMemoryConnector()
     return PsycopgConnector(
         conninfo=conninfo(settings.database_url), min_size=1, max_size=pool_size
     )
@@ -139,6 +165,9 @@ async def relay(app: App, settings: Settings, *, every_unfinished: bool = False)
     goes on); `every_unfinished` defers one for every unfinished delivery (the in-memory queue
     after a restart). Returns the outbox rows taken."""
     now = datetime.now(UTC)
+    if every_unfinished:
+        unfinished = [DeliveryStatus.PENDING, DeliveryStatus.SENDING]
+        await _defer_deliveries(app, Delivery.filter(status__in=unfinished))
     rows = (
         await OutboxMessage.filter(dispatched_at__isnull=True)
         .order_by("id")
@@ -148,13 +177,8 @@ async def relay(app: App, settings: Settings, *, every_unfinished: bool = False)
     for start in range(0, len(rows), RELAY_CHUNK):
         await _dispatch_chunk(rows[start : start + RELAY_CHUNK], settings=settings, now=now)
         await _defer_deliveries(app, Delivery.filter(status=DeliveryStatus.PENDING, job_id=None))
-    unfinished = [DeliveryStatus.PENDING, DeliveryStatus.SENDING]
-    await _defer_deliveries(
-        app,
-        Delivery.filter(status__in=unfinished)
-        if every_unfinished
-        else Delivery.filter(status=DeliveryStatus.PENDING, job_id=None),
-    )
+    # Deliveries a relay that died between dispatch and defer left without a job.
+    await _defer_deliveries(app, Delivery.filter(status=DeliveryStatus.PENDING, job_id=None))
     return len(rows)
 
 
@@ -231,8 +255,9 @@ async def start_up(app: App, settings: Settings) -> None:
     """Before a worker runs: on the in-memory queue (SQLite), everything unfinished gets a
     job again (the queue did not survive the restart); on PostgreSQL the relay is nudged."""
     if isinstance(app.connector, InMemoryConnector):
-        while await relay(app, settings, every_unfinished=True) >= RELAY_BATCH:
-            pass
+        taken = await relay(app, settings, every_unfinished=True)
+        while taken >= RELAY_BATCH:
+            taken = await relay(app, settings)
     else:
         await nudge_relay(app)
 

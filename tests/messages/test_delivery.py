@@ -4,6 +4,7 @@ test_workers.py."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -218,3 +219,26 @@ async def test_mail_to_a_folder_is_one_eml_file_per_message(app, settings, tmp_p
 
     [eml] = list((tmp_path / "mail").glob("*.eml"))
     assert f"To: {member.email}" in eml.read_text()
+
+
+async def test_a_members_next_notice_waits_while_the_one_before_is_retried(
+    app, settings, mail_server
+):
+    """Per member and channel in order: the first mail is deferred once (451) and retried a
+    second later; the second, queued behind it under the same lock, waits and arrives after."""
+    member = await create_member()
+    mail_server.rcpt_replies[member.email] = ["451 4.3.0 Try again later"]
+    await queue_points(member.id, 1)
+    await queue_points(member.id, 2)
+    configured = mail_settings(settings, mail_server, delivery_retry_base=timedelta(seconds=1))
+
+    async with job_app(configured) as jobs, asyncio.timeout(20):
+        await start_up(jobs, configured)
+        while len(mail_server.to(member.email)) < 2:
+            await work(jobs, configured)
+            await asyncio.sleep(0.2)
+
+    bodies = [mail.get_body(("plain",)).get_content() for mail in mail_server.to(member.email)]
+    assert ["1" in body for body in bodies] == [True, False]
+    attempts = await Delivery.all().order_by("id").values_list("attempts", flat=True)
+    assert attempts == [2, 1]
