@@ -1,2 +1,2 @@
-"""Messages to members: in-app notifications, mail and push, delivered by a worker from the
-outbox (`bff.outbox`); push devices."""
+"""Messages to members: in-app notifications, mail and push, delivered from the outbox
+(`bff.outbox`) by procrastinate jobs (`bff.messages.jobs`); push devices."""

@@ -28,7 +28,7 @@ _TOO_MANY_REQUESTS = 429
 
 
 class TransientDeliveryError(Exception):
-    """Delivery failed for now: the worker tries again after a backoff."""
+    """Delivery failed for now: procrastinate runs the job again after a backoff."""
 
 
 class PermanentDeliveryError(Exception):

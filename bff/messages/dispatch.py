@@ -76,7 +76,7 @@ async def _recipient(message: OutboxMessage, *, settings: Settings) -> Member | 
 
 
 async def dispatch(message_id: int, *, settings: Settings, now: datetime) -> Notification | None:
-    """Fan one outbox message out (no-op when another worker already did); the bell's
+    """Fan one outbox message out (no-op when another relay run already did); the bell's
     notification, if any, is announced after the commit."""
     async with events.transaction():
         taken = await OutboxMessage.filter(id=message_id, dispatched_at__isnull=True).update(
@@ -119,7 +119,6 @@ async def dispatch(message_id: int, *, settings: Settings, now: datetime) -> Not
                 kind=kind.value,
                 language=language,
                 params=params,
-                next_attempt_at=now,
                 created_at=now,
             )
 
