@@ -11,10 +11,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from asgi_lifespan import LifespanManager
 from procrastinate import App
 from procrastinate.testing import InMemoryConnector
 
 from bff import events, outbox
+from bff.app import build_app
+from bff.db.connection import init_db
 from bff.loyalty.cards import attach_card
 from bff.loyalty.models import Card
 from bff.messages.delivery import INTERRUPTED
@@ -22,6 +25,7 @@ from bff.messages.jobs import nudge_relay, prune, relay, start_up, worker_option
 from bff.outbox import MessageKind, OutboxMessage
 from bff.outbox.models import Delivery, DeliveryStatus, Notification
 from bff.settings import Settings
+from tests.conftest import empty_tables
 from tests.factories import create_member
 from tests.loyalty.store import buy, issue_card
 from tests.messages.conftest import MailServer, deliver_all, job_app, mail_settings, work
@@ -296,3 +300,39 @@ async def test_the_daily_prune_deletes_old_dispatched_rows_finished_deliveries_a
     assert await Delivery.all().count() == 0
     assert await OutboxMessage.all().values_list("kind", flat=True) == ["PASSWORD_CHANGED"]
     assert (finished_before > 0, finished_after) == (True, 0)
+
+
+async def test_bff_serve_with_the_worker_in_process_delivers_right_after_the_commit(
+    settings, migrated, tmp_path
+):
+    """WORKER_IN_PROCESS (development's default, `make run`): the app's own procrastinate
+    worker sends the mail; the commit nudges the relay, so no relay interval is waited for;
+    an outbox row committed while the server was down is sent at start-up."""
+    configured = settings.model_copy(
+        update={
+            "worker_in_process": True,
+            "mail_url": f"file://{tmp_path}",
+            "outbox_relay_interval": timedelta(hours=1),
+        }
+    )
+    await init_db(settings)  # the session's database (a test without the app fixture)
+    member = await create_member()
+    await queue_points(member.id, 4)  # committed while no server runs
+    application = build_app(configured)
+    try:
+        async with LifespanManager(application):
+            await wait_for_files(tmp_path, 1)
+            await queue_points(member.id, 5)
+            await wait_for_files(tmp_path, 2, seconds=5)
+    finally:
+        await init_db(settings)  # that shutdown closed the test session's database too
+        await empty_tables()
+
+
+async def wait_for_files(folder: Path, count: int, seconds: float = 15) -> None:
+    def files() -> int:
+        return len(list(folder.glob("*.eml")))
+
+    async with asyncio.timeout(seconds):
+        while await asyncio.to_thread(files) < count:  # noqa: ASYNC110 (files, not an event)
+            await asyncio.sleep(0.05)
