@@ -4,16 +4,16 @@ English browser mails in English."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from email.message import EmailMessage
 
 from bff import events, outbox
+from bff.messages.jobs import relay
 from bff.outbox import MessageKind
 from bff.outbox.models import Delivery, Notification
 from tests.factories import signed_in_member
 from tests.graphql_client import gql
 from tests.identity.test_registration import registration
-from tests.messages.conftest import deliver_all, mail_settings, worker
+from tests.messages.conftest import deliver_all, job_app, mail_settings
 
 SET_LANGUAGE = """
 mutation Language($language: Language!) {
@@ -116,8 +116,8 @@ async def test_a_change_of_language_applies_to_the_next_message_not_to_one_on_it
     member, token = await signed_in_member()
     configured = mail_settings(settings, mail_server)
     await queue_points(member.id, 1)
-    dispatching = worker(configured)
-    await dispatching.dispatch_pending(datetime.now(UTC))
+    async with job_app(configured) as jobs:
+        await relay(jobs, configured)  # dispatched; its mail not sent yet
 
     await gql(client, SET_LANGUAGE, {"language": "EN"}, token=token)
     await queue_points(member.id, 2)
