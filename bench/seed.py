@@ -413,9 +413,9 @@ async def seed_history(
                CASE WHEN id % 2 = 0 THEN created_at + interval '1 hour' END
         FROM outbox_message;
         INSERT INTO delivery (message_id, member_id, channel, address, kind, language, params,
-                              status, attempts, next_attempt_at, created_at, sent_at)
+                              status, attempts, created_at, sent_at)
         SELECT id, member_id, 'EMAIL', 'member' || member_id || '@bench.example', kind, 'en',
-               '{}', 'SENT', 1, created_at, created_at, created_at
+               '{}', 'SENT', 1, created_at, created_at
         FROM outbox_message
         """
     )
