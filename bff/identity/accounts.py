@@ -136,7 +136,9 @@ async def register(
     session, token = await start_session(
         member_id=member.id, transport=transport, user_agent=user_agent, settings=settings
     )
-    return SignIn(member=member, session=session, token=token)
+    # The device that registered knows the password: its first sign-in is not a new device.
+    device = device_token(str(cleaned["email"]), settings)
+    return SignIn(member=member, session=session, token=token, device=device)
 
 
 def _login_account(email: str) -> tuple[str, str | None]:
@@ -198,7 +200,11 @@ async def login(
     if member.totp_enabled_at is not None:
         return SignIn(
             challenge=await _new_challenge(
-                member=member, transport=transport, user_agent=user_agent, settings=settings
+                member=member,
+                transport=transport,
+                user_agent=user_agent,
+                new_device=not known,
+                settings=settings,
             ),
             device=device,
         )
@@ -207,13 +213,18 @@ async def login(
         transport=transport,
         user_agent=user_agent,
         settings=settings,
-        notify_new_device=True,
+        notify_new_device=not known,
     )
     return SignIn(member=member, session=session, token=token, device=device)
 
 
 async def _new_challenge(
-    *, member: Member, transport: SessionTransport, user_agent: str | None, settings: Settings
+    *,
+    member: Member,
+    transport: SessionTransport,
+    user_agent: str | None,
+    new_device: bool,
+    settings: Settings,
 ) -> str:
     now = datetime.now(UTC)
     challenge = new_token()
@@ -222,6 +233,7 @@ async def _new_challenge(
         token_hash=token_hash(challenge),
         transport=transport,
         user_agent=clip_user_agent(user_agent),
+        new_device=new_device,
         created_at=now,
         expires_at=now + settings.two_factor_challenge_ttl,
     )
@@ -252,7 +264,7 @@ async def verify_two_factor(
         transport=pending.transport,
         user_agent=pending.user_agent,
         settings=settings,
-        notify_new_device=True,
+        notify_new_device=pending.new_device,
     )
     return SignIn(member=member, session=session, token=token)
 

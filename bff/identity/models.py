@@ -92,6 +92,9 @@ class TwoFactorChallenge(Model):
     token_hash = fields.CharField(max_length=64, unique=True)
     transport = fields.CharEnumField(SessionTransport)
     user_agent = fields.CharField(max_length=512, null=True)
+    # The password was right on a device that showed no device token of this account: the
+    # session the second factor opens is a NEW_SIGN_IN (bff.identity.devices).
+    new_device = fields.BooleanField(default=False, db_default=False)
     created_at = fields.DatetimeField()
     expires_at = fields.DatetimeField()
     used_at = fields.DatetimeField(null=True)

@@ -141,8 +141,9 @@ async def start_session(
         if live is None:
             raise invalid_credentials()
         device = clip_user_agent(user_agent)
-        # A device is new when no earlier session of the member (live or ended) came from it.
-        if notify_new_device and not await Session.exists(member_id=member_id, user_agent=device):
+        # The caller knows whether the device showed this account's device token
+        # (bff.identity.devices); the User-Agent only names the device in the notice.
+        if notify_new_device:
             await outbox.enqueue(
                 member_id=member_id,
                 kind=MessageKind.NEW_SIGN_IN,

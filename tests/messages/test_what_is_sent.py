@@ -17,7 +17,7 @@ from bff.profile.services import update_preferences
 from tests.factories import create_member, create_session
 from tests.graphql_client import gql
 from tests.identity.conftest import PASSWORD, login
-from tests.identity.test_two_factor import DISABLE, enable_two_factor
+from tests.identity.test_two_factor import DISABLE, VERIFY, code_at, enable_two_factor
 from tests.loyalty.rewards_helpers import member_with_points, redeem
 from tests.loyalty.store import buy, issue_card, publish_reward
 from tests.messages.conftest import deliver_all, mail_settings
@@ -105,18 +105,77 @@ async def test_a_personal_offer_waits_for_consent_and_a_verified_address(
     assert forged.status_code == 400
 
 
-async def test_a_sign_in_from_a_new_device_is_a_security_notice(client, settings, mail_server):
-    """A new User-Agent: NEW_SIGN_IN; the same one again: nothing more."""
+async def test_a_sign_in_without_the_accounts_device_cookie_is_a_security_notice(
+    client, settings, mail_server
+):
+    """No device token: NEW_SIGN_IN, named by the User-Agent; the same browser (its cookie)
+    again: nothing; the same User-Agent from a client without the cookie: told again."""
     member = await create_member(email="device@example.com", password=PASSWORD)
     phone = {"User-Agent": "PortalApp/1.0 (Android 15)"}
 
     await login(client, "device@example.com", headers=phone)
     await login(client, "device@example.com", headers=phone)
+    client.cookies.clear()  # another device that copies the User-Agent string
+    await login(client, "device@example.com", headers=phone)
     await deliver_all(mail_settings(settings, mail_server))
 
-    [mail] = mail_server.to("device@example.com")
-    assert "Android 15" in mail.get_body(("plain",)).get_content()
-    assert await kinds_of(member.id) == ["NEW_SIGN_IN"]
+    mails = mail_server.to("device@example.com")
+    assert len(mails) == 2
+    assert all("Android 15" in mail.get_body(("plain",)).get_content() for mail in mails)
+    assert await kinds_of(member.id) == ["NEW_SIGN_IN", "NEW_SIGN_IN"]
+
+
+async def test_the_device_that_registered_signs_in_without_a_new_device_notice(client):
+    """Registering hands the device its token: its later sign-ins are known."""
+    body = await gql(
+        client,
+        """mutation($input: RegisterInput!) { register(input: $input) {
+             member { id } userErrors { code } } }""",
+        {
+            "input": {
+                "email": "new@example.com",
+                "password": PASSWORD,
+                "firstName": "Nina",
+                "lastName": "Orlova",
+                "acceptTerms": True,
+                "sessionTransport": "BEARER",
+            }
+        },
+    )
+    assert body["data"]["register"]["userErrors"] == []
+
+    signed_in = await login(client, "new@example.com")
+
+    member = await Member.get(email="new@example.com")
+    assert signed_in["token"]
+    assert "NEW_SIGN_IN" not in await OutboxMessage.filter(member_id=member.id).values_list(
+        "kind", flat=True
+    )
+
+
+async def test_a_two_factor_sign_in_from_a_new_device_is_told_once_the_code_is_accepted(
+    client, settings, mail_server
+):
+    """The challenge remembers that its device was new; an unanswered one tells nothing, a
+    known device's tells nothing either."""
+    member = await create_member(email="twofa@example.com", password=PASSWORD)
+    secret, _ = await enable_two_factor(client, await create_session(member))
+    client.cookies.clear()
+
+    async def new_sign_ins() -> int:
+        return await OutboxMessage.filter(member_id=member.id, kind="NEW_SIGN_IN").count()
+
+    challenge = (await login(client, "twofa@example.com"))["twoFactorChallenge"]
+    before_the_code = await new_sign_ins()
+    await Member.filter(id=member.id).update(totp_last_step=None)
+    verified = await gql(client, VERIFY, {"challenge": challenge, "code": code_at(secret)})
+    after_the_code = await new_sign_ins()
+    again = (await login(client, "twofa@example.com"))["twoFactorChallenge"]  # now known
+    await Member.filter(id=member.id).update(totp_last_step=None)
+    await gql(client, VERIFY, {"challenge": again, "code": code_at(secret)})
+
+    assert verified["data"]["verifyTwoFactor"]["token"]
+    assert (before_the_code, after_the_code, await new_sign_ins()) == (0, 1, 1)
 
 
 async def test_turning_two_factor_off_and_changing_the_password_are_told(

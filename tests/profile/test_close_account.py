@@ -148,6 +148,7 @@ mutation { confirmTwoFactorSetup(input: {code: "000000"}) { userErrors { code } 
 async def test_closing_deletes_the_accounts_throttle_counters(client):
     """Counters kept by email and by member id are deleted; only the client address's stay."""
     token = (await register(client))["token"]
+    client.cookies.clear()  # a stranger's device: its failure counts against the account too
     await gql(client, LOGIN, {"email": PERSONAL["email"], "password": "wrong-password-1234"})
     await gql(client, SETUP, token=token)
     await gql(client, CONFIRM_SETUP, token=token)

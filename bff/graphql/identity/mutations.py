@@ -115,7 +115,10 @@ class IdentityMutation:
             client_ip=info.context.client_ip,
             settings=info.context.settings,
         )
-        return signed_in(info, result)
+        payload = signed_in(info, result)
+        if result.device is not None:
+            set_device_cookie(info.context, result.device)
+        return payload
 
     @strawberry.mutation
     @returns_user_errors(AuthPayload)
