@@ -17,6 +17,7 @@ from bff.profile.services import update_preferences
 from tests.factories import create_member, create_session
 from tests.graphql_client import gql
 from tests.identity.conftest import PASSWORD, login
+from tests.identity.test_registration import REGISTER, registration
 from tests.identity.test_two_factor import DISABLE, VERIFY, code_at, enable_two_factor
 from tests.loyalty.rewards_helpers import member_with_points, redeem
 from tests.loyalty.store import buy, issue_card, publish_reward
@@ -127,21 +128,7 @@ async def test_a_sign_in_without_the_accounts_device_cookie_is_a_security_notice
 
 async def test_the_device_that_registered_signs_in_without_a_new_device_notice(client):
     """Registering hands the device its token: its later sign-ins are known."""
-    body = await gql(
-        client,
-        """mutation($input: RegisterInput!) { register(input: $input) {
-             member { id } userErrors { code } } }""",
-        {
-            "input": {
-                "email": "new@example.com",
-                "password": PASSWORD,
-                "firstName": "Nina",
-                "lastName": "Orlova",
-                "acceptTerms": True,
-                "sessionTransport": "BEARER",
-            }
-        },
-    )
+    body = await gql(client, REGISTER, registration(email="new@example.com"))
     assert body["data"]["register"]["userErrors"] == []
 
     signed_in = await login(client, "new@example.com")
