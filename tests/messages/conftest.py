@@ -31,17 +31,6 @@ from bff.settings import Settings
 PORTS = range(8500, 8600)
 
 
-def port_in_range() -> int:
-    for port in PORTS:
-        with socket.socket() as probe:
-            try:
-                probe.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    raise RuntimeError("no free port in 8500-8599")
-
-
 @dataclass
 class MailServer:
     """What the SMTP server received, and how it answers: `rcpt_reply` / `data_reply` map an
@@ -84,12 +73,26 @@ class MailServer:
             return [message for message in self.received if message["To"] == address]
 
 
+def started_smtp(server: MailServer) -> Controller:
+    """aiosmtpd listening on a free port of PORTS. A port free when probed can be taken before
+    the bind (another suite probes the same range): the next one is tried, and the failed
+    controller's own event loop is closed."""
+    for port in PORTS:
+        controller = Controller(server, hostname="127.0.0.1", port=port)
+        try:
+            controller.start()
+        except OSError:
+            controller.loop.close()
+            continue
+        server.port = port
+        return controller
+    raise RuntimeError("no free port in 8500-8599")
+
+
 @pytest.fixture
 async def mail_server() -> AsyncIterator[MailServer]:
     server = MailServer()
-    server.port = port_in_range()
-    controller = Controller(server, hostname="127.0.0.1", port=server.port)
-    controller.start()
+    controller = started_smtp(server)
     try:
         yield server
     finally:
@@ -119,11 +122,14 @@ async def push_service() -> AsyncIterator[PushService]:
         return JSONResponse({"id": len(service.received)})
 
     app = Starlette(routes=[Route("/send", send, methods=["POST"])])
-    port = port_in_range()
+    # Bound here, then served: no other process can take the port between probe and bind.
+    listening = socket.socket()
+    listening.bind(("127.0.0.1", 0))
+    port = listening.getsockname()[1]
     server = uvicorn.Server(
         uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="off", log_config=None)
     )
-    task = asyncio.create_task(server.serve())
+    task = asyncio.create_task(server.serve(sockets=[listening]))
     async with asyncio.timeout(10):
         while not server.started:  # noqa: ASYNC110 (uvicorn exposes a flag, not an event)
             await asyncio.sleep(0.01)
@@ -131,6 +137,7 @@ async def push_service() -> AsyncIterator[PushService]:
     yield service
     server.should_exit = True
     await task
+    listening.close()
 
 
 def mail_settings(settings: Settings, mail_server: MailServer, **changes: Any) -> Settings:
