@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from tortoise import Tortoise, connections
@@ -9,6 +11,7 @@ from tortoise.backends.base.config_generator import expand_db_url
 from tortoise.migrations.api import migrate as tortoise_migrate
 from tortoise.migrations.executor import MigrationExecutor
 
+from bff.db.postgres import PinnedConnection, PostgresClient
 from bff.settings import Settings, get_settings
 
 MODEL_MODULES = [
@@ -80,3 +83,22 @@ async def pending_migrations(settings: Settings) -> list[str]:
         return [f"{step.migration.app_label}.{step.migration.name}" for step in steps]
     finally:
         await Tortoise.close_connections()
+
+
+@asynccontextmanager
+async def one_connection() -> AsyncIterator[None]:
+    """Every statement inside runs on one pooled PostgreSQL connection, taken at the first and
+    given back once at the end (`PinnedConnection`). For reads: a block that may wait for a
+    password hash must not hold a connection. Elsewhere (SQLite, which has one connection, or
+    inside a transaction, which has its own) nothing changes."""
+    client = connections.get("default")
+    if type(client) is not PostgresClient:
+        yield
+        return
+    pinned = PinnedConnection(client)
+    token = connections.set("default", pinned)
+    try:
+        yield
+    finally:
+        connections.reset(token)
+        await pinned.release()

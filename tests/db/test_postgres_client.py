@@ -1,14 +1,29 @@
 """On PostgreSQL each statement is one round trip: pooled connections go back to the pool
-without asyncpg's reset query (bff/db/postgres.py)."""
+without asyncpg's reset query, and a query request takes one connection for all its statements
+(bff/db/postgres.py)."""
 
 from __future__ import annotations
 
-import pytest
+import asyncio
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
 
+import asyncpg
+import pytest
+from tortoise import connections
+from tortoise.transactions import in_transaction
+
+from bff.db.connection import one_connection
+from tests.graphql_client import gql
 from tests.sql_counter import count_round_trips
 from tests.test_client_operations import create_offers, member_with, statements_of
 
 pytestmark = pytest.mark.postgres_only
+
+UPDATE_PREFERENCES = """
+mutation { updatePreferences(input: {marketingByEmail: true}) { userErrors { code } } }
+"""
 
 
 async def test_the_web_dashboard_takes_one_round_trip_per_statement(client):
@@ -24,3 +39,83 @@ async def test_the_web_dashboard_takes_one_round_trip_per_statement(client):
 
     assert statements > 0
     assert len(round_trips) == statements, round_trips
+
+
+@contextmanager
+def pool_acquisitions() -> Iterator[list[int]]:
+    """The id of each connection taken from the pool inside the `with` block."""
+    taken: list[int] = []
+    original = asyncpg.Pool._acquire
+
+    async def acquire(self: asyncpg.Pool, *args: Any) -> Any:
+        connection = await original(self, *args)
+        taken.append(id(connection))
+        return connection
+
+    asyncpg.Pool._acquire = acquire  # type: ignore[method-assign]
+    try:
+        yield taken
+    finally:
+        asyncpg.Pool._acquire = original  # type: ignore[method-assign]
+
+
+@pytest.mark.parametrize("operation", ["web/operations/dashboard.graphql", "mobile/home.graphql"])
+async def test_a_screens_query_takes_one_pooled_connection_for_all_its_statements(
+    client, operation
+):
+    """Acquire once, release once: the statements of concurrent fields take turns on it."""
+    await create_offers(12)
+    member = await member_with(cards=3, purchases=30)
+
+    with pool_acquisitions() as taken:
+        statements = await statements_of(client, operation, member)
+
+    assert statements > 1
+    assert len(taken) == 1
+
+
+async def test_a_mutation_takes_a_pooled_connection_per_statement_as_before(client):
+    """Mutations may wait for a password hash, which must not hold a connection."""
+    member = await member_with(cards=1, purchases=1)
+
+    with pool_acquisitions() as taken:
+        body = await gql(client, UPDATE_PREFERENCES, token=member[1])
+
+    assert "errors" not in body, body
+    assert len(taken) > 1
+
+
+async def test_a_transaction_on_the_pinned_connection_keeps_it_until_it_ends(app):
+    """A statement of a concurrent task waits for the transaction instead of running inside it."""
+    seen: list[str] = []
+
+    async def in_a_transaction() -> None:
+        async with in_transaction() as transaction:
+            await transaction.execute_query("SET LOCAL application_name = 'inside'")
+            await asyncio.sleep(0.05)  # the other task's statement arrives meanwhile
+
+    async def beside() -> None:
+        await asyncio.sleep(0.01)
+        client = connections.get("default")
+        _, rows = await client.execute_query("SELECT current_setting('application_name') AS n")
+        seen.append(rows[0]["n"])
+
+    async with one_connection():
+        with pool_acquisitions() as taken:
+            await asyncio.gather(in_a_transaction(), beside())
+
+    assert seen != ["inside"]
+    assert len(taken) == 1
+
+
+async def test_a_statement_after_the_request_gets_a_connection_of_its_own(app):
+    """A task that outlives the request is not left on a connection back in the pool."""
+    async with one_connection():
+        client = connections.get("default")
+        await client.execute_query("SELECT 1")
+
+    with pool_acquisitions() as taken:
+        _, rows = await client.execute_query("SELECT 2 AS n")
+
+    assert rows[0]["n"] == 2
+    assert len(taken) == 1

@@ -15,10 +15,11 @@ from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from graphql import ExecutionResult, OperationType, parse
+from graphql import ExecutionResult, OperationDefinitionNode, OperationType, parse
 from strawberry.extensions import SchemaExtension
 
 from bff import metrics
+from bff.db.connection import one_connection
 from bff.graphql.compiled.plan import CompiledDocument, Execution, NotCompilable, compile_document
 from bff.graphql.persisted import load_manifest, manifest_names, sha256_hex
 
@@ -129,7 +130,10 @@ class CompiledDocuments:
 
 
 class CompiledExecution(SchemaExtension):
-    """Runs a compiled plan in place of Strawberry's execution when the document has one."""
+    """The execution step of a request: a query runs on one pooled connection
+    (`bff.db.connection.one_connection`), on its compiled plan when its document has one, else
+    on Strawberry; mutations and subscriptions run on Strawberry, a connection per statement
+    (they may wait for a password hash, which must not hold a connection)."""
 
     def __init__(self, documents: CompiledDocuments) -> None:
         super().__init__()
@@ -137,31 +141,56 @@ class CompiledExecution(SchemaExtension):
 
     async def on_execute(self) -> AsyncIterator[None]:
         context = self.execution_context
+        if not _is_query(context.graphql_document, context.operation_name):
+            self._count(compiled=False)
+            yield
+            return
+        async with one_connection():
+            result = await self._run_compiled()
+            if result is not None:
+                context.result = result
+            self._count(compiled=result is not None)
+            yield
+
+    async def _run_compiled(self) -> ExecutionResult | None:
+        context = self.execution_context
         documents = self.documents
-        compiled = None
         if (
-            documents.enabled
-            and context.query is not None
-            and context.graphql_document is not None
-            and context.result is None
+            not documents.enabled
+            or context.query is None
+            or context.graphql_document is None
+            or context.result is not None
         ):
-            compiled = documents.lookup(
-                context.query, context.graphql_document, context.operation_name
-            )
-        result = None
-        if compiled is not None:
-            try:
-                result = await run_compiled(compiled, context.context, context.variables)
-            except Exception:
-                # A bug of the compiler must not fail a request Strawberry can answer.
-                logger.exception("compiled execution failed; running on Strawberry")
-        if result is not None:
-            context.result = result
+            return None
+        compiled = documents.lookup(context.query, context.graphql_document, context.operation_name)
+        if compiled is None:
+            return None
+        try:
+            return await run_compiled(compiled, context.context, context.variables)
+        except Exception:
+            # A bug of the compiler must not fail a request Strawberry can answer.
+            logger.exception("compiled execution failed; running on Strawberry")
+            return None
+
+    @staticmethod
+    def _count(*, compiled: bool) -> None:
         metrics.GRAPHQL_EXECUTIONS.labels(
             operation=metrics.current_operation.get(),
-            executor="compiled" if result is not None else "strawberry",
+            executor="compiled" if compiled else "strawberry",
         ).inc()
-        yield
+
+
+def _is_query(document: DocumentNode | None, operation_name: str | None) -> bool:
+    """Whether the request's operation is a query (else a mutation or subscription, or none)."""
+    if document is None:
+        return False
+    for definition in document.definitions:
+        if isinstance(definition, OperationDefinitionNode) and (
+            operation_name is None
+            or (definition.name is not None and definition.name.value == operation_name)
+        ):
+            return definition.operation is OperationType.QUERY
+    return False
 
 
 async def run_compiled(
