@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import hmac
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from functools import partial
 
 from opentelemetry.instrumentation.asgi import OpenTelemetryMiddleware
@@ -138,6 +139,23 @@ def _pool_in_use() -> float:
     return float(pool.get_size() - pool.get_idle_size())
 
 
+@contextmanager
+def start_up_objects_frozen() -> Iterator[None]:
+    """While serving, leave what start-up built out of the garbage collector's full passes.
+
+    About 250,000 objects outlive start-up (the schema, the compiled plans, Tortoise's models,
+    the libraries). Every full collection walked them all: 150-200 ms with each request in
+    flight stalled, once every few hundred requests, which made the p99. Frozen (`gc.freeze`,
+    after a collection so no start-up garbage is kept), a full pass walks what requests made.
+    """
+    gc.collect()
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+
+
 def build_app(settings: Settings | None = None) -> Starlette:
     settings = settings or get_settings()
     tracing = tracer_provider(settings)
@@ -155,7 +173,8 @@ def build_app(settings: Settings | None = None) -> Starlette:
                 running_bus(settings),
                 running_jobs(settings, work=settings.runs_worker_in_process),
             ):
-                yield
+                with start_up_objects_frozen():
+                    yield
         finally:
             # uvicorn runs this after in-flight requests finished (or --graceful-timeout passed).
             await close_shared_redis()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+
 from tests.factories import signed_in_member
 from tests.graphql_client import gql
 
@@ -130,3 +132,9 @@ async def test_graphql_responses_carry_the_request_id_too(client):
 
     assert len(ok.headers["x-request-id"]) == 32
     assert refused.headers["x-request-id"] == "bad-1"
+
+
+async def test_the_objects_built_at_start_up_are_left_out_of_full_collections_while_serving(app):
+    """The schema, plans and models (hundreds of thousands of objects) are frozen: a full
+    collection no longer walks them while requests wait."""
+    assert gc.get_freeze_count() > 100_000
