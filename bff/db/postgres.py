@@ -24,6 +24,7 @@ from tortoise.backends.asyncpg.client import AsyncpgDBClient, TransactionWrapper
 from tortoise.backends.base.client import (
     ConnectionWrapper,
     PoolConnectionWrapper,
+    TransactionalDBClient,
     TransactionContext,
 )
 from tortoise.exceptions import TransactionManagementError
@@ -61,29 +62,29 @@ class PinnedConnection(PostgresClient):
 
     def __init__(self, parent: PostgresClient) -> None:
         # Like Tortoise's TransactionWrapper: the parent's identity, no pool of its own.
-        self._parent = parent
+        self._parent = self.parent = parent
         self._connection = None
         self.turns = asyncio.Lock()  # one statement (or transaction) at a time
-        self._released = False
+        self.released = False
         self._pooled: PoolConnectionWrapper[Any] | ConnectionWrapper[Any] | None = None
         self.log = parent.log
         self.connection_name = parent.connection_name
         self.fetch_inserted = parent.fetch_inserted
 
     def acquire_connection(self) -> Any:  # noqa: ANN401 (Tortoise's own signature)
-        if self._released:
-            return self._parent.acquire_connection()
+        if self.released:
+            return self.parent.acquire_connection()
         return _PinnedUse(self)
 
     def _in_transaction(self) -> TransactionContext:
-        if self._released:
-            return self._parent._in_transaction()  # noqa: SLF001 (Tortoise's protocol)
+        if self.released:
+            return self.parent._in_transaction()  # noqa: SLF001 (Tortoise's protocol)
         return _PinnedTransaction(self)
 
     async def take(self) -> asyncpg.Connection:
         """This request's connection, from the pool on first use (call it holding `turns`)."""
         if self._connection is None:
-            pooled = self._parent.acquire_connection()
+            pooled = self.parent.acquire_connection()
             self._connection = await pooled.__aenter__()
             self._pooled = pooled
         return cast("asyncpg.Connection", self._connection)
@@ -91,42 +92,58 @@ class PinnedConnection(PostgresClient):
     async def release(self) -> None:
         """Give the connection back to the pool (once every statement on it has finished)."""
         async with self.turns:
-            self._released = True
+            self.released = True
             pooled, self._pooled, self._connection = self._pooled, None, None
             if pooled is not None:
                 await pooled.__aexit__(None, None, None)
 
 
 class _PinnedUse:
-    """One statement's turn on a pinned connection."""
+    """One statement's turn on a pinned connection (or, once the request has ended while it
+    waited for its turn, a pooled connection of its own)."""
 
-    __slots__ = ("client",)
+    __slots__ = ("client", "own")
 
     def __init__(self, client: PinnedConnection) -> None:
         self.client = client
+        self.own: Any = None
 
     async def __aenter__(self) -> asyncpg.Connection:
-        await self.client.turns.acquire()
+        client = self.client
+        await client.turns.acquire()
+        if client.released:
+            client.turns.release()
+            self.own = client.parent.acquire_connection()
+            return cast("asyncpg.Connection", await self.own.__aenter__())
         try:
-            return await self.client.take()
+            return await client.take()
         except BaseException:
-            self.client.turns.release()
+            client.turns.release()
             raise
 
     async def __aexit__(self, *exc_info: object) -> None:
-        self.client.turns.release()
+        if self.own is not None:
+            await self.own.__aexit__(*exc_info)
+        else:
+            self.client.turns.release()
 
 
 class _PinnedTransaction(TransactionContext):
-    """A transaction on the pinned connection, which it keeps to itself until it ends."""
+    """A transaction on the pinned connection, which it keeps to itself until it ends (or, once
+    the request has ended while it waited for its turn, on a pooled connection of its own)."""
 
     def __init__(self, pinned: PinnedConnection) -> None:
         self.pinned = pinned
         self.connection_name = pinned.connection_name
+        self.own: TransactionContext | None = None
 
-    async def __aenter__(self) -> TransactionWrapper:
+    async def __aenter__(self) -> TransactionalDBClient:
         pinned = self.pinned
         await pinned.turns.acquire()
+        if pinned.released:
+            pinned.turns.release()
+            self.own = pinned.parent._in_transaction()  # noqa: SLF001 (Tortoise's protocol)
+            return await self.own.__aenter__()
         try:
             await pinned.take()
             self.client = TransactionWrapper(pinned)
@@ -143,6 +160,9 @@ class _PinnedTransaction(TransactionContext):
         return self.client
 
     async def __aexit__(self, exc_type: type[BaseException] | None, *exc_info: object) -> None:
+        if self.own is not None:
+            await self.own.__aexit__(exc_type, *exc_info)
+            return
         client = cast("TransactionWrapper", self.client)
         try:
             if not client._finalized:  # noqa: SLF001 (as Tortoise's own contexts read it)

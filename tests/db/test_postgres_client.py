@@ -119,3 +119,27 @@ async def test_a_statement_after_the_request_gets_a_connection_of_its_own(app):
 
     assert rows[0]["n"] == 2
     assert len(taken) == 1
+
+
+async def test_a_statement_still_waiting_when_the_request_ends_takes_and_returns_its_own(app):
+    """Queued behind the release, it runs on a connection of its own, which goes back too."""
+    pool = connections.get("default")._pool
+    holding = asyncio.Event()
+
+    async def slow() -> None:
+        holding.set()
+        await connections.get("default").execute_query("SELECT pg_sleep(0.1)")
+
+    async def late() -> int:
+        await asyncio.sleep(0.03)  # queues behind the release, which waits for `slow`
+        _, rows = await connections.get("default").execute_query("SELECT 3 AS n")
+        return int(rows[0]["n"])
+
+    async with one_connection():
+        slow_statement = asyncio.create_task(slow())
+        late_statement = asyncio.create_task(late())
+        await holding.wait()
+
+    assert await late_statement == 3
+    await slow_statement
+    assert pool.get_size() - pool.get_idle_size() == 0
