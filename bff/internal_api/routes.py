@@ -12,6 +12,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from bff import metrics
+from bff.db.connection import one_connection
 from bff.errors import DomainError, ErrorCode
 from bff.ids import to_global_id
 from bff.internal_api.schemas import CardBody, OfferBody, PurchaseBody, ReturnBody, RewardBody
@@ -131,14 +132,17 @@ def guarded(
     name: str = "unknown",
 ) -> Handler:
     """401 without a valid X-Api-Key; 405 for another method than `method` (unless not
-    `post_only`); domain errors and invalid bodies as JSON errors. Each call is counted for
-    /metrics by endpoint `name` and status."""
+    `post_only`); domain errors and invalid bodies as JSON errors. Each call runs on one pooled
+    connection and is counted for /metrics by endpoint `name` and status."""
     answer = _answer(handler, settings, post_only=post_only, method=method)
 
     async def endpoint(request: Request) -> JSONResponse:
         token = metrics.current_operation.set("internal_api")
         try:
-            response = await answer(request)
+            # No store request waits for a password hash: one pooled connection for all its
+            # statements, taken at the first (after the body arrived) and given back at the end.
+            async with one_connection():
+                response = await answer(request)
         finally:
             metrics.current_operation.reset(token)
         metrics.INTERNAL_API_REQUESTS.labels(endpoint=name, status=str(response.status_code)).inc()

@@ -16,7 +16,8 @@ from tortoise.transactions import in_transaction
 
 from bff.db.connection import one_connection
 from tests.graphql_client import gql
-from tests.sql_counter import count_round_trips
+from tests.loyalty.store import STORE_HEADERS, receipt, store_post
+from tests.sql_counter import count_round_trips, count_statements
 from tests.test_client_operations import create_offers, member_with, statements_of
 
 pytestmark = pytest.mark.postgres_only
@@ -143,3 +144,21 @@ async def test_a_statement_still_waiting_when_the_request_ends_takes_and_returns
     assert await late_statement == 3
     await slow_statement
     assert pool.get_size() - pool.get_idle_size() == 0
+
+
+async def test_a_store_request_takes_one_pooled_connection_for_all_its_statements(client):
+    """A till's purchase (card, idempotency, points, coupons, offers: a transaction and the
+    statements around it) and a benefits lookup each acquire once."""
+    _, _, cards = await member_with(cards=1, purchases=1)
+    number = cards[0].number
+
+    with count_statements() as purchase_statements, pool_acquisitions() as purchase_taken:
+        purchase = await store_post(client, "purchases", receipt(number, "25.00"))
+    with count_statements() as lookup_statements, pool_acquisitions() as lookup_taken:
+        lookup = await client.get(f"/internal/v1/cards/{number}/benefits", headers=STORE_HEADERS)
+
+    assert purchase.status_code == 201, purchase.text
+    assert lookup.status_code == 200, lookup.text
+    assert purchase_statements.count > 1
+    assert lookup_statements.count > 1
+    assert (len(purchase_taken), len(lookup_taken)) == (1, 1)
