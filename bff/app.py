@@ -139,6 +139,12 @@ def _pool_in_use() -> float:
     return float(pool.get_size() - pool.get_idle_size())
 
 
+class _Serving:
+    """How many apps of this process are serving (tests run one inside another's lifespan)."""
+
+    apps = 0
+
+
 @contextmanager
 def start_up_objects_frozen() -> Iterator[None]:
     """While serving, leave what start-up built out of the garbage collector's full passes.
@@ -147,13 +153,17 @@ def start_up_objects_frozen() -> Iterator[None]:
     the libraries). Every full collection walked them all: 150-200 ms with each request in
     flight stalled, once every few hundred requests, which made the p99. Frozen (`gc.freeze`,
     after a collection so no start-up garbage is kept), a full pass walks what requests made.
+    They thaw when the process's last serving app stops.
     """
     gc.collect()
     gc.freeze()
+    _Serving.apps += 1
     try:
         yield
     finally:
-        gc.unfreeze()
+        _Serving.apps -= 1
+        if _Serving.apps == 0:
+            gc.unfreeze()
 
 
 def build_app(settings: Settings | None = None) -> Starlette:
