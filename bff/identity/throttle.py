@@ -78,33 +78,29 @@ class DatabaseCounters:
         self.window = settings.throttle_window
 
     async def increment(self, key: str, *, limit: int) -> int:
-        count = await self._increment(key, limit=limit)
-        if count is None and not await ThrottleCounter.exists(key=key):
-            # `bff prune` deleted the idle row between our insert and our UPDATE: start it again.
-            count = await self._increment(key, limit=limit)
-        return limit + 1 if count is None else count
-
-    async def _increment(self, key: str, *, limit: int) -> int | None:
-        """The key's new count, or None when it is over the limit (or its row is gone)."""
+        """The key's new count; `limit` + 1 once it is over the limit (the row then keeps its
+        count and its time: a refused attempt does not push the lock further away)."""
         now = datetime.now(UTC)
         stale = now - self.window
-        await ThrottleCounter.bulk_create(
-            [ThrottleCounter(key=key, failures=0, updated_at=now)], ignore_conflicts=True
-        )
         connection = connections.get("default")
-        marks = placeholders(connection, 5)
-        # One statement: a quiet key starts over (the lock is temporary), a live one adds 1 unless
-        # it is already over the limit, and RETURNING gives this attempt its own count.
+        marks = placeholders(connection, 6)
+        # One statement, atomic without a transaction: a new key starts at 1, a quiet one starts
+        # over (the lock is temporary), a live one adds 1 unless it is already over the limit,
+        # and RETURNING gives this attempt its own count.
         query = (
-            'UPDATE "throttle_counter" SET '  # noqa: S608 (placeholders only, no input in SQL)
-            f'"failures" = CASE WHEN "updated_at" < {marks[0]} THEN 1 ELSE "failures" + 1 END, '
-            f'"updated_at" = {marks[1]} '
-            f'WHERE "key" = {marks[2]} AND ("failures" <= {marks[3]} OR "updated_at" < {marks[4]}) '
+            'INSERT INTO "throttle_counter" ("key", "failures", "updated_at") '  # noqa: S608 (placeholders only)
+            f"VALUES ({marks[0]}, 1, {marks[1]}) "
+            'ON CONFLICT ("key") DO UPDATE SET "failures" = CASE WHEN '
+            f'"throttle_counter"."updated_at" < {marks[2]} THEN 1 '
+            'ELSE "throttle_counter"."failures" + 1 END, '
+            f'"updated_at" = {marks[3]} '
+            f'WHERE "throttle_counter"."failures" <= {marks[4]} '
+            f'OR "throttle_counter"."updated_at" < {marks[5]} '
             'RETURNING "failures"'
         )
-        # execute_query_dict fetches: Tortoise's execute_query drops RETURNING rows of an UPDATE.
-        rows = await connection.execute_query_dict(query, [stale, now, key, limit, stale])
-        return int(rows[0]["failures"]) if rows else None
+        # execute_query_dict fetches: Tortoise's execute_query drops RETURNING rows.
+        rows = await connection.execute_query_dict(query, [key, now, stale, now, limit, stale])
+        return int(rows[0]["failures"]) if rows else limit + 1
 
     async def count(self, key: str) -> int:
         counter = await ThrottleCounter.get_or_none(key=key)
