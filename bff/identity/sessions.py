@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.expressions import Q
 from tortoise.models import Model
 from tortoise.transactions import in_transaction
@@ -15,7 +16,7 @@ from bff.db.sql import IS_NULL, Parameters, Where
 from bff.errors import DomainError, ErrorCode
 from bff.identity.models import Member, Session, SessionTransport, TwoFactorChallenge
 from bff.identity.tokens import new_token, token_hash
-from bff.outbox import MessageKind
+from bff.outbox import MessageKind, OutboxMessage
 
 if TYPE_CHECKING:
     from bff.settings import Settings
@@ -136,29 +137,81 @@ async def start_session(
     """
     now = datetime.now(UTC)
     token = new_token()
+    device = clip_user_agent(user_agent)
+    values: dict[str, Any] = {
+        "token_hash": token_hash(token),
+        "transport": transport,
+        "created_at": now,
+        "last_seen_at": now,
+        "expires_at": now + settings.session_absolute_lifetime,
+        "user_agent": device,
+    }
+    # The caller knows whether the device showed this account's device token
+    # (bff.identity.devices); the User-Agent only names the device in the notice.
+    notice = (
+        outbox.message_values(
+            kind=MessageKind.NEW_SIGN_IN, params={"device": (device or "unknown device")[:120]}
+        )
+        if notify_new_device
+        else None
+    )
+    client = Session._meta.db  # noqa: SLF001 (Tortoise metadata)
+    if client.capabilities.dialect == "postgres":
+        session = await _insert_session_in_one_statement(client, member_id, values, notice)
+    else:
+        session = await _insert_session_in_transaction(member_id, values, notice)
+    if session is None:
+        raise invalid_credentials()
+    return session, token
+
+
+def _insert_from_live(model: type[Model], values: dict[str, Any], parameters: Parameters) -> str:
+    """An INSERT of one `model` row for the member "live" holds (none when it holds none)."""
+    fields_map = model._meta.fields_map  # noqa: SLF001 (Tortoise metadata)
+    columns = ", ".join(f'"{column}"' for column in ("member_id", *values))
+    marks = ", ".join(
+        parameters.mark(fields_map[column].to_db_value(value, model))
+        for column, value in values.items()
+    )
+    return (
+        f'INSERT INTO "{model._meta.db_table}" ({columns}) '  # noqa: S608, SLF001 (metadata)
+        f'SELECT "live"."id", {marks} FROM "live"'
+    )
+
+
+async def _insert_session_in_one_statement(
+    client: BaseDBAsyncClient,
+    member_id: int,
+    values: dict[str, Any],
+    notice: dict[str, Any] | None,
+) -> Session | None:
+    """PostgreSQL: the lock, the notice and the session in one statement (atomic without a
+    transaction, so one round trip). A closing account holds the member row: this waits for it,
+    then finds the row closed and inserts nothing."""
+    parameters = Parameters(client)
+    live = (
+        'SELECT "id" FROM "member" WHERE "id" = '  # noqa: S608 (a marker, no input in SQL)
+        f'{parameters.mark(member_id)} AND "closed_at" IS NULL FOR UPDATE'
+    )
+    statement = f'WITH "live" AS ({live})'
+    if notice is not None:
+        statement += f', "notice" AS ({_insert_from_live(OutboxMessage, notice, parameters)})'
+    statement += f" {_insert_from_live(Session, values, parameters)} RETURNING *"
+    rows = await client.execute_query_dict(statement, parameters.values)
+    return Session._init_from_db(**rows[0]) if rows else None  # noqa: SLF001 (how Tortoise builds rows)
+
+
+async def _insert_session_in_transaction(
+    member_id: int, values: dict[str, Any], notice: dict[str, Any] | None
+) -> Session | None:
+    """SQLite (no data-modifying WITH; one writer at a time): the same in a transaction."""
     async with in_transaction():
         live = await Member.select_for_update().filter(id=member_id, closed_at__isnull=True).first()
         if live is None:
-            raise invalid_credentials()
-        device = clip_user_agent(user_agent)
-        # The caller knows whether the device showed this account's device token
-        # (bff.identity.devices); the User-Agent only names the device in the notice.
-        if notify_new_device:
-            await outbox.enqueue(
-                member_id=member_id,
-                kind=MessageKind.NEW_SIGN_IN,
-                params={"device": (device or "unknown device")[:120]},
-            )
-        session = await Session.create(
-            member_id=member_id,
-            token_hash=token_hash(token),
-            transport=transport,
-            created_at=now,
-            last_seen_at=now,
-            expires_at=now + settings.session_absolute_lifetime,
-            user_agent=clip_user_agent(user_agent),
-        )
-    return session, token
+            return None
+        if notice is not None:
+            await OutboxMessage.create(member_id=member_id, **notice)
+        return await Session.create(member_id=member_id, **values)
 
 
 async def end_session(*, session_id: int) -> None:

@@ -10,7 +10,14 @@ The relay (`bff.messages.jobs`) turns the committed rows into procrastinate jobs
 
 from bff.outbox.kinds import SECURITY_KINDS, MessageKind
 from bff.outbox.models import OutboxMessage
-from bff.outbox.write import enqueue, erase_member, relay_after_commit, reveal_secret, seal_secret
+from bff.outbox.write import (
+    enqueue,
+    erase_member,
+    message_values,
+    relay_after_commit,
+    reveal_secret,
+    seal_secret,
+)
 
 __all__ = [
     "SECURITY_KINDS",
@@ -18,6 +25,7 @@ __all__ = [
     "OutboxMessage",
     "enqueue",
     "erase_member",
+    "message_values",
     "relay_after_commit",
     "reveal_secret",
     "seal_secret",

@@ -27,8 +27,7 @@ async def enqueue(
 ) -> OutboxMessage:
     """Queue a message; call it inside the transaction of the change that causes it, so both
     commit or neither does. `params` must be JSON: ids, numbers, short strings."""
-    for hook in _after_commit_hooks:
-        events.call_after_commit(hook)
+    _relay_after_commit()
     return await OutboxMessage.create(
         member_id=member_id,
         kind=kind.value,
@@ -36,6 +35,19 @@ async def enqueue(
         dedup_key=dedup_key,
         created_at=datetime.now(UTC),
     )
+
+
+def message_values(*, kind: MessageKind, params: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The columns (but member_id) of a message that the caller writes in a statement of its
+    own, with a change in the same statement (so both commit or neither does), as `enqueue`
+    would: the relay is nudged after the enclosing `events.transaction()`, if any."""
+    _relay_after_commit()
+    return {"kind": kind.value, "params": params or {}, "created_at": datetime.now(UTC)}
+
+
+def _relay_after_commit() -> None:
+    for hook in _after_commit_hooks:
+        events.call_after_commit(hook)
 
 
 # Set while a job app is open in this process (bff.messages.jobs): each nudges the relay once a
