@@ -15,10 +15,12 @@ from tortoise import connections
 from tortoise.transactions import in_transaction
 
 from bff.db.connection import one_connection
+from tests.factories import create_member
 from tests.graphql_client import gql
+from tests.identity.conftest import PASSWORD
 from tests.loyalty.store import STORE_HEADERS, receipt, store_post
 from tests.sql_counter import count_round_trips, count_statements
-from tests.test_client_operations import create_offers, member_with, statements_of
+from tests.test_client_operations import CLIENTS, create_offers, member_with, statements_of
 
 pytestmark = pytest.mark.postgres_only
 
@@ -162,3 +164,30 @@ async def test_a_store_request_takes_one_pooled_connection_for_all_its_statement
     assert purchase_statements.count > 1
     assert lookup_statements.count > 1
     assert (len(purchase_taken), len(lookup_taken)) == (1, 1)
+
+
+MOBILE_LOGIN = (CLIENTS / "mobile" / "login.graphql").read_text()
+
+
+@pytest.mark.parametrize(
+    ("device", "password"),
+    [("new", PASSWORD), ("known", PASSWORD), ("new", "not-the-password-at-all")],
+    ids=["new-device", "known-device", "wrong-password"],
+)
+async def test_a_mobile_login_takes_at_most_one_round_trip_more_than_its_statements(
+    client, device, password
+):
+    """Issue 15's target: no transaction of its own around throttle counts or the session."""
+    await create_member(email="mobile@example.com", password=PASSWORD)
+    variables = {"email": "mobile@example.com", "password": PASSWORD}
+    await gql(client, MOBILE_LOGIN, variables)  # the device cookie, and the counters' rows
+    if device == "new":
+        client.cookies.clear()
+
+    with count_statements() as log, count_round_trips() as round_trips:
+        body = await gql(client, MOBILE_LOGIN, {**variables, "password": password})
+
+    signed_in = password == PASSWORD
+    assert bool(body["data"]["login"]["token"]) is signed_in, body
+    assert log.count > 0
+    assert len(round_trips) <= log.count + 1, round_trips
