@@ -29,13 +29,15 @@ from tortoise import connections
 from tortoise.expressions import F
 
 from bff import metrics
-from bff.db.sql import placeholders
+from bff.db.sql import Parameters, placeholders
 from bff.errors import DomainError, ErrorCode
 from bff.identity.models import ThrottleCounter
 from bff.identity.tokens import text_bytes
 from bff.redis_clients import REDIS_FAILURES, mark_redis_failed, redis_usable, shared_redis
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from redis.asyncio import Redis
 
     from bff.settings import Settings
@@ -68,6 +70,7 @@ class CounterStore(Protocol):
     async def count(self, key: str) -> int: ...
     async def clear(self, key: str) -> None: ...
     async def release(self, key: str) -> None: ...
+    async def settle(self, *, clear: Sequence[str], release: Sequence[str]) -> None: ...
     async def forget(self, key: str) -> None: ...
 
 
@@ -116,6 +119,36 @@ class DatabaseCounters:
     async def release(self, key: str) -> None:
         await ThrottleCounter.filter(key=key, failures__gt=0).update(failures=F("failures") - 1)
 
+    async def settle(self, *, clear: Sequence[str], release: Sequence[str]) -> None:
+        """`clear` and `release` in one statement. On PostgreSQL its rows are locked in key
+        order first, so two of them on the same keys wait for each other, never deadlock."""
+        if not clear and not release:
+            return
+        connection = connections.get("default")
+        parameters = Parameters(connection)
+
+        def among(keys: Sequence[str]) -> str:
+            marks = ", ".join(parameters.mark(key) for key in keys)
+            return f'"throttle_counter"."key" IN ({marks})' if keys else "1 = 0"
+
+        locked = ""
+        if connection.capabilities.dialect == "postgres":
+            locked = (
+                'WITH "locked" AS (SELECT "key" FROM "throttle_counter" '  # noqa: S608 (markers only)
+                f'WHERE {among([*clear, *release])} ORDER BY "key" FOR UPDATE) '
+            )
+        # The markers in the order they appear: SQLite's are positional.
+        taken_back = among(release)
+        query = (
+            f'{locked}UPDATE "throttle_counter" SET "failures" = '  # noqa: S608 (markers only)
+            f'CASE WHEN {taken_back} THEN "throttle_counter"."failures" - 1 ELSE 0 END '
+            f"WHERE ({among(clear)} "
+            f'OR ({among(release)} AND "throttle_counter"."failures" > 0))'
+        )
+        if locked:
+            query += ' AND "throttle_counter"."key" IN (SELECT "key" FROM "locked")'
+        await connection.execute_query(query, parameters.values)
+
     async def forget(self, key: str) -> None:
         # Deleted (unlike `clear`): only for a closed account, whose attempts no longer matter.
         await ThrottleCounter.filter(key=key).delete()
@@ -158,6 +191,12 @@ class RedisCounters:
 
     async def release(self, key: str) -> None:
         await self._release(keys=[self.prefix + key])
+
+    async def settle(self, *, clear: Sequence[str], release: Sequence[str]) -> None:
+        for key in clear:
+            await self.clear(key)
+        for key in release:
+            await self.release(key)
 
     async def forget(self, key: str) -> None:
         await self.clear(key)
@@ -211,6 +250,19 @@ class FallbackCounters:
             else:
                 return
         await self.fallback.release(key)
+
+    async def settle(self, *, clear: Sequence[str], release: Sequence[str]) -> None:
+        # As `clear` and `release` one by one: cleared in both stores, released in Redis unless
+        # it fails, else in the database.
+        released = False
+        if redis_usable(self.url):
+            try:
+                await self.primary.settle(clear=clear, release=release)
+            except REDIS_FAILURES as error:
+                mark_redis_failed(self.url, error)
+            else:
+                released = True
+        await self.fallback.settle(clear=clear, release=() if released else release)
 
     async def forget(self, key: str) -> None:
         await self.fallback.forget(key)
@@ -328,13 +380,15 @@ class Throttle:
         """The secret was right: the account's consecutive failures start over, and the attempt
         counted against the address is taken back (one good account must not reset an address
         that is guessing others)."""
+        clear = []
         if account is not None:
-            await self.store.clear(self._key(factor, "account", account))
+            clear.append(self._key(factor, "account", account))
         if account is not None and address is not None:
-            pair = self._key(factor, "account-address", f"{account}\n{address_key(address)}")
-            await self.store.clear(pair)
+            clear.append(self._key(factor, "account-address", f"{account}\n{address_key(address)}"))
+        release = []
         if address is not None:
-            await self.store.release(self._key(factor, "address", address_key(address)))
+            release.append(self._key(factor, "address", address_key(address)))
+        await self.store.settle(clear=clear, release=release)
 
     async def forget_accounts(self, *accounts: str) -> None:
         """Delete every counter of these accounts (closure erases them)."""

@@ -236,6 +236,39 @@ async def test_concurrent_attempts_never_pass_the_limit_on_either_store(counters
     assert results.count(True) == settings.throttle_max_failures
 
 
+async def test_a_success_clears_the_accounts_counts_and_takes_one_back_from_the_address(
+    counters, settings
+):
+    """Three attempts, then the right secret: the pair and the account start over, the address
+    keeps the two attempts it did not take back."""
+    throttle = Throttle(counters, settings)
+    for _ in range(3):
+        await throttle.check(factor=Factor.PASSWORD, account="anna", address="192.0.2.5")
+
+    await throttle.record_success(factor=Factor.PASSWORD, account="anna", address="192.0.2.5")
+
+    keys = [key for key, _, _ in throttle._keys(Factor.PASSWORD, "anna", "192.0.2.5")]
+    assert [await counters.count(key) for key in keys] == [0, 0, 2]
+
+
+async def test_concurrent_successes_on_the_same_keys_all_finish(counters, settings):
+    """Twenty successes of one account from one address at once: none fails (no deadlock), and
+    the address gives back no more than it counted."""
+    throttle = Throttle(counters, settings)
+    for _ in range(10):
+        await throttle.check(factor=Factor.PASSWORD, account="anna", address="192.0.2.6")
+
+    await asyncio.gather(
+        *(
+            throttle.record_success(factor=Factor.PASSWORD, account="anna", address="192.0.2.6")
+            for _ in range(20)
+        )
+    )
+
+    keys = [key for key, _, _ in throttle._keys(Factor.PASSWORD, "anna", "192.0.2.6")]
+    assert [await counters.count(key) for key in keys] == [0, 0, 0]
+
+
 async def test_redis_counters_expire_and_clear(redis_counters):
     """The Redis key lives THROTTLE_WINDOW after the last attempt and a success deletes it."""
     await redis_counters.increment("k", limit=5)
