@@ -27,7 +27,11 @@ from tests.test_client_operations import create_offers, member_with
 DASHBOARD = (Path(__file__).parent.parent / "clients/web/operations/dashboard.graphql").read_text()
 
 
+# The first that a file's path holds names it: ours before graphql-core's ("/graphql/").
 PACKAGES = (
+    "bff/graphql/compiled",
+    "bff/graphql",
+    "bff",
     "graphql",
     "strawberry",
     "tortoise",
@@ -41,7 +45,6 @@ PACKAGES = (
     "pypika",
     "orjson",
     "json",
-    "bff",
 )
 
 
