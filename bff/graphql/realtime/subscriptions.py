@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Callable
 from contextlib import aclosing
+from typing import Protocol, TypeVar
 
 import strawberry
 
-from bff.events import EventKind
+from bff.events import Event, EventKind
 from bff.graphql.context import Info
+from bff.graphql.loaders import Loader
 from bff.graphql.loyalty.loaders import (
     CardByIdLoader,
     PointsBalanceByMemberIdLoader,
@@ -22,6 +24,35 @@ from bff.graphql.permissions import IsMember
 from bff.graphql.realtime.streams import member_events
 from bff.graphql.rewards.loaders import CouponByIdLoader
 from bff.graphql.rewards.types import Coupon
+
+
+class _Owned(Protocol):
+    @property
+    def member_id(self) -> int | None: ...
+
+
+R = TypeVar("R", bound=_Owned)
+
+
+async def _still_the_members(
+    info: Info,
+    kind: EventKind,
+    key_of: Callable[[Event], int | None],
+    loader: type[Loader[int, R | None]],
+) -> AsyncGenerator[R, None]:
+    """The row each event of `kind` names, read now through its loader, when it is still the
+    signed-in member's: a card unlinked (or linked elsewhere) since the event, or a coupon or
+    notice no longer theirs, is skipped."""
+    member = info.context.signed_in_member
+    stream = member_events(info.context, kind)
+    async with aclosing(stream):
+        async for event in stream:
+            key = None if event is None else key_of(event)
+            if key is None:
+                continue
+            row = await info.context.loader(loader).load(key)
+            if row is not None and row.member_id == member.id:
+                yield row
 
 
 async def _balance(info: Info, member_id: int) -> PointsBalance:
@@ -52,16 +83,12 @@ class Subscription:
         permission_classes=[IsMember],
     )
     async def card_status_changed(self, info: Info) -> AsyncGenerator[Card, None]:
-        member = info.context.signed_in_member
-        stream = member_events(info.context, EventKind.CARD_STATUS_CHANGED)
-        async with aclosing(stream):
-            async for event in stream:
-                if event is None or event.card_id is None:
-                    continue
-                card = await info.context.loader(CardByIdLoader).load(event.card_id)
-                # Unlinked (or linked elsewhere) since the event: not this member's card anymore.
-                if card is not None and card.member_id == member.id:
-                    yield Card.from_model(card)
+        cards = _still_the_members(
+            info, EventKind.CARD_STATUS_CHANGED, lambda event: event.card_id, CardByIdLoader
+        )
+        async with aclosing(cards):
+            async for card in cards:
+                yield Card.from_model(card)
 
     @strawberry.subscription(
         description=(
@@ -85,27 +112,24 @@ class Subscription:
         permission_classes=[IsMember],
     )
     async def coupon_changed(self, info: Info) -> AsyncGenerator[Coupon, None]:
-        member = info.context.signed_in_member
-        stream = member_events(info.context, EventKind.COUPON_CHANGED)
-        async with aclosing(stream):
-            async for event in stream:
-                if event is None or event.coupon_id is None:
-                    continue
-                coupon = await info.context.loader(CouponByIdLoader).load(event.coupon_id)
-                if coupon is not None and coupon.member_id == member.id:
-                    yield Coupon.from_model(coupon)
+        coupons = _still_the_members(
+            info, EventKind.COUPON_CHANGED, lambda event: event.coupon_id, CouponByIdLoader
+        )
+        async with aclosing(coupons):
+            async for coupon in coupons:
+                yield Coupon.from_model(coupon)
 
     @strawberry.subscription(
         description="Each new notice in the signed-in member's bell.",
         permission_classes=[IsMember],
     )
     async def notification_received(self, info: Info) -> AsyncGenerator[Notification, None]:
-        member = info.context.signed_in_member
-        stream = member_events(info.context, EventKind.NOTIFICATION_RECEIVED)
-        async with aclosing(stream):
-            async for event in stream:
-                if event is None or event.notification_id is None:
-                    continue
-                row = await info.context.loader(NotificationByIdLoader).load(event.notification_id)
-                if row is not None and row.member_id == member.id:
-                    yield Notification.from_model(row)
+        notices = _still_the_members(
+            info,
+            EventKind.NOTIFICATION_RECEIVED,
+            lambda event: event.notification_id,
+            NotificationByIdLoader,
+        )
+        async with aclosing(notices):
+            async for notice in notices:
+                yield Notification.from_model(notice)
