@@ -162,6 +162,8 @@ async def start_session(
         session = await _insert_session_in_transaction(member_id, values, notice)
     if session is None:
         raise invalid_credentials()
+    if notice is not None:
+        await outbox.relay_soon()  # a security notice: no waiting for the periodic relay
     return session, token
 
 

@@ -15,6 +15,7 @@ from bff.outbox.write import (
     erase_member,
     message_values,
     relay_after_commit,
+    relay_soon,
     reveal_secret,
     seal_secret,
 )
@@ -27,6 +28,7 @@ __all__ = [
     "erase_member",
     "message_values",
     "relay_after_commit",
+    "relay_soon",
     "reveal_secret",
     "seal_secret",
 ]

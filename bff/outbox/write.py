@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import logging
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from functools import cache
@@ -16,6 +17,8 @@ from bff import events
 from bff.outbox.kinds import MessageKind
 from bff.outbox.models import Delivery, Notification, OutboxMessage
 from bff.settings import Settings
+
+logger = logging.getLogger("bff.outbox")
 
 
 async def enqueue(
@@ -40,9 +43,20 @@ async def enqueue(
 def message_values(*, kind: MessageKind, params: dict[str, Any] | None = None) -> dict[str, Any]:
     """The columns (but member_id) of a message that the caller writes in a statement of its
     own, with a change in the same statement (so both commit or neither does), as `enqueue`
-    would: the relay is nudged after the enclosing `events.transaction()`, if any."""
-    _relay_after_commit()
+    would; once that statement has run, `await relay_soon()`."""
     return {"kind": kind.value, "params": params or {}, "created_at": datetime.now(UTC)}
+
+
+async def relay_soon() -> None:
+    """Nudge the relay for a message written by a statement of its own (`message_values`),
+    already committed unless an `events.transaction()` encloses it, whose commit then nudges.
+    A failed nudge only delays the message until the periodic relay."""
+    for hook in _after_commit_hooks:
+        if not events.call_after_commit(hook):
+            try:
+                await hook()
+            except Exception:  # the message is committed: the periodic relay sends it
+                logger.exception("nudging the outbox relay failed")
 
 
 def _relay_after_commit() -> None:

@@ -27,6 +27,7 @@ from bff.outbox.models import Delivery, DeliveryStatus, Notification
 from bff.settings import Settings
 from tests.conftest import empty_tables
 from tests.factories import create_member
+from tests.identity.conftest import PASSWORD, login
 from tests.loyalty.store import buy, issue_card
 from tests.messages.conftest import MailServer, deliver_all, job_app, mail_settings, work
 
@@ -239,6 +240,29 @@ async def test_a_committed_change_nudges_the_relay_of_an_open_job_app(app, setti
 
     assert relays
     assert len(mail_server.to(member.email)) == 1
+
+
+async def test_a_new_device_sign_in_nudges_the_relay_itself_so_the_notice_goes_at_once(
+    client, settings, mail_server
+):
+    """The login writes its NEW_SIGN_IN in a statement of its own, outside any events
+    transaction: it nudges the relay itself, with no periodic relay waited for."""
+    await create_member(email="nudge@example.com", password=PASSWORD)
+    configured = mail_settings(settings, mail_server, outbox_relay_interval=timedelta(hours=1))
+
+    async with job_app(configured) as jobs:
+        remove = outbox.relay_after_commit(lambda: nudge_relay(jobs))
+        try:
+            await login(client, "nudge@example.com")  # no device cookie: a new device
+        finally:
+            remove()
+        relays = await jobs.job_manager.list_jobs_async(task="bff.relay_outbox", status="todo")
+        await work(jobs, configured)
+
+    assert relays
+    mails = mail_server.to("nudge@example.com")
+    assert len(mails) == 1
+    assert await OutboxMessage.filter(kind="NEW_SIGN_IN").count() == 1
 
 
 async def test_the_daily_periodic_scan_announces_expiring_points_once_per_date(
