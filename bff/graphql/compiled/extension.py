@@ -15,8 +15,9 @@ from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from graphql import ExecutionResult, OperationDefinitionNode, OperationType, parse
+from graphql import ExecutionResult, OperationType, parse
 from strawberry.extensions import SchemaExtension
+from strawberry.types.graphql import OperationType as StrawberryOperationType
 
 from bff import metrics
 from bff.db.connection import one_connection
@@ -141,7 +142,8 @@ class CompiledExecution(SchemaExtension):
 
     async def on_execute(self) -> AsyncIterator[None]:
         context = self.execution_context
-        if not _is_query(context.graphql_document, context.operation_name):
+        # Strawberry found the operation's type before validation (and refused an unknown one).
+        if context.operation_type is not StrawberryOperationType.QUERY:
             self._count(compiled=False)
             yield
             return
@@ -178,19 +180,6 @@ class CompiledExecution(SchemaExtension):
             operation=metrics.current_operation.get(),
             executor="compiled" if compiled else "strawberry",
         ).inc()
-
-
-def _is_query(document: DocumentNode | None, operation_name: str | None) -> bool:
-    """Whether the request's operation is a query (else a mutation or subscription, or none)."""
-    if document is None:
-        return False
-    for definition in document.definitions:
-        if isinstance(definition, OperationDefinitionNode) and (
-            operation_name is None
-            or (definition.name is not None and definition.name.value == operation_name)
-        ):
-            return definition.operation is OperationType.QUERY
-    return False
 
 
 async def run_compiled(
