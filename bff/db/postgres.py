@@ -62,7 +62,7 @@ class PinnedConnection(PostgresClient):
 
     def __init__(self, parent: PostgresClient) -> None:
         # Like Tortoise's TransactionWrapper: the parent's identity, no pool of its own.
-        self._parent = self.parent = parent
+        self.parent = parent
         self._connection = None
         self.turns = asyncio.Lock()  # one statement (or transaction) at a time
         self.released = False
